@@ -1,10 +1,18 @@
 """Grade Python code by the memory it uses.
 
-Test cells use the public API below; everything runs the learner's code in a
-forked child (see :mod:`autograder.measure`) so the grading kernel survives it.
+Test cells use the public API below. Every learner call runs in a forked child
+(:mod:`autograder.measure`), so the grading kernel survives whatever it does.
 """
 
+from . import quiz
+from .checks import check_memory, check_result, check_scaling
 from .measure import Measurement, measure
+from .report import CheckFailed, TargetError
 from .units import GiB, KiB, MiB, format_bytes
 
-__all__ = ["Measurement", "measure", "format_bytes", "KiB", "MiB", "GiB"]
+__all__ = [
+    "check_memory", "check_result", "check_scaling", "quiz",
+    "Measurement", "measure",
+    "CheckFailed", "TargetError",
+    "format_bytes", "KiB", "MiB", "GiB",
+]

@@ -1,0 +1,83 @@
+"""Tell the learner (and the instructor's tools) what a check found.
+
+Every check ends in :func:`emit`: one readable line in the notebook plus a
+machine-readable record (MIME type :data:`MIME`, JSON) that reports can be built
+from without parsing text. Set ``AUTOGRADER_RESULTS=/path/file.jsonl`` to also
+append each record to a file (the cross-version table uses this).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from .units import format_bytes
+
+MIME = "application/vnd.python-memory.check+json"
+RESULTS_ENV = "AUTOGRADER_RESULTS"
+
+
+class CheckFailed(AssertionError):
+    """A learner's code missed a target: the first line says why, the rest how to act on it."""
+
+
+class TargetError(RuntimeError):
+    """The instructor's target cannot separate the reference from the naive solution."""
+
+
+def record(exercise: str, check: str, verdict: str, **fields: Any) -> dict:
+    """A machine-readable result: what was checked, the verdict and the numbers behind it."""
+    rec = {"exercise": exercise, "check": check, "verdict": verdict}
+    rec.update(fields)
+    rec["python"] = sys.version.split()[0]
+    return rec
+
+
+def emit(rec: dict, text: str) -> None:
+    """Show ``text`` in the notebook (stdout only) and publish ``rec`` for tools."""
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+    display = _ipython_display()
+    if display is not None:
+        display({MIME: rec, "text/plain": text}, raw=True)
+    else:
+        print(text)
+
+
+def _ipython_display():
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    return display if get_ipython() is not None else None
+
+
+def sites_text(sites) -> str:
+    """Indented lines naming where the learner's code held memory."""
+    if not sites:
+        return ""
+    lines = ["where your code held memory at the peak:"]
+    top = sites[0].size
+    for s in sites:
+        if s.size < top / 50:  # a line holding 2 % of the top one is noise, usually the test's own
+            break
+        code = f": {s.code}" if s.code else ""
+        lines.append(f"  {format_bytes(s.size):>10} in {s.count:,} blocks  {s.where}{code}")
+    return "\n".join(lines)
+
+
+def output_text(output: str) -> str:
+    if not output.strip():
+        return ""
+    tail = output.strip().splitlines()[-5:]
+    return "it printed (last lines):\n" + "\n".join("  " + line for line in tail)
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,26 @@
+"""nbgrader configuration for the Python Memory course.
+
+Paths are relative to this file, so a copy of the course (for example the test
+suite's temporary course) works the same. Override without editing this file:
+  NBGRADER_DB_URL    gradebook URL (default: sqlite gradebook.db beside this file)
+  NBGRADER_EXCHANGE  exchange root for release/collect (default: /srv/nbgrader/exchange)
+"""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = "python-memory"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db"))
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
+
+# Per-cell limit while autograding. A memory check runs the learner's code, the
+# reference and the naive solution, each capped at 30 s by the autograder itself.
+c.Execute.timeout = 300
+c.Execute.startup_timeout = 120
+
+# Course files that are not part of an assignment.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
