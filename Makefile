@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 # Copies the release notebooks into workspace/ without ever overwriting a learner's notebook.
 workspace: setup
-	$(BIN)/python -m autograder.workspace release workspace
+	$(BIN)/python tools/course.py workspace
 
 lab: workspace
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR) course/start.ipynb
@@ -32,7 +32,7 @@ test: setup
 
 # Regenerates release/ from source/ with nbgrader (instructors, after editing source/).
 release: setup
-	$(BIN)/python -m autograder.course_tools generate
+	$(BIN)/python tools/course.py generate
 
 clean:
 	rm -rf $(VENV) workspace build

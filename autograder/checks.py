@@ -35,10 +35,10 @@ def _fail(rec: dict, headline: str, *details: str) -> None:
     raise CheckFailed(text)
 
 
-def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None) -> Measurement:
+def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True) -> Measurement:
     """Measure the learner's call; a call that did not finish fails the check."""
     __tracebackhide__ = True
-    m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, **kwargs)
+    m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, traced=traced, **kwargs)
     if not m.ok:
         rec = report.record(exercise, check, "error", error=m.error, error_kind=m.error_kind)
         call = call or _call_text(func, args, kwargs)
@@ -67,6 +67,7 @@ def check_result(
     exercise: str | None = None,
     compare: Callable[[Any, Any], bool] | None = None,
     call: str | None = None,
+    traced: bool = True,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_cap: int = DEFAULT_MEMORY_CAP,
     **kwargs: Any,
@@ -74,11 +75,12 @@ def check_result(
     """Fail unless ``func(*args, **kwargs)``, run isolated, returns ``expected``.
 
     ``call`` describes the call in messages when ``func`` is a wrapper (a lambda).
+    ``traced=False`` runs it isolated but without tracemalloc, for code that uses tracemalloc itself.
     """
     __tracebackhide__ = True
     exercise = _name(func, exercise)
     call = call or _call_text(func, args, kwargs)
-    m = _run_learner(func, args, kwargs, exercise, "result", time_limit, memory_cap, call=call)
+    m = _run_learner(func, args, kwargs, exercise, "result", time_limit, memory_cap, call=call, traced=traced)
     same = compare(m.result, expected) if compare else m.result == expected and type(m.result) is type(expected)
     if not same:
         rec = report.record(exercise, "result", "fail", call=call)

@@ -45,7 +45,7 @@ class Measurement:
     peak: int  # bytes: tracemalloc's high-water mark above the baseline
     retained: int  # bytes still allocated when the call returned (its result included)
     elapsed: float  # seconds, wall clock, under tracemalloc
-    result: Any = None
+    result: Any = field(default=None, repr=False)
     error: str | None = None  # one line, when the call did not finish normally
     error_kind: str | None = None
     output: str = ""  # what the call printed
@@ -69,6 +69,7 @@ def measure(
     memory_cap: int = DEFAULT_MEMORY_CAP,
     time_limit: float = DEFAULT_TIME_LIMIT,
     diagnose: bool = False,
+    traced: bool = True,
     **kwargs: Any,
 ) -> Measurement:
     """Call ``func(*args, **kwargs)`` in a forked child and measure its memory.
@@ -76,20 +77,22 @@ def measure(
     ``memory_cap`` bounds what the call may allocate (address space beyond what the
     process already had); ``time_limit`` bounds its wall time. With ``diagnose``,
     tracemalloc keeps deep tracebacks and the allocation sites alive at the peak
-    are reported in ``top_sites`` (slower; used to explain a failure).
+    are reported in ``top_sites`` (slower; used to explain a failure). With
+    ``traced=False`` the call is only isolated (cap, time limit, no stderr) and may
+    use tracemalloc itself; peak and retained are then 0.
     """
     if not hasattr(os, "fork"):  # Windows: no isolation possible; measure in-process
         return _measure_here(func, args, kwargs)
     guard.verify()
-    first = _isolated(func, args, kwargs, memory_cap, time_limit, None)
+    first = _isolated(func, args, kwargs, memory_cap, time_limit, None, traced)
     if diagnose and first.ok and first.peak > 0:
         # a second run snapshots near the peak the first one found
-        second = _isolated(func, args, kwargs, memory_cap, time_limit, int(first.peak * 0.9))
+        second = _isolated(func, args, kwargs, memory_cap, time_limit, int(first.peak * 0.9), traced)
         return replace(first, top_sites=second.top_sites)
     return first
 
 
-def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: int | None) -> Measurement:
+def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: int | None, traced: bool) -> Measurement:
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a multi-threaded process (every Jupyter kernel)
@@ -99,7 +102,7 @@ def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: 
         pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        _child(write_fd, func, args, kwargs, memory_cap, watch_at)
+        _child(write_fd, func, args, kwargs, memory_cap, watch_at, traced)
         os._exit(0)  # not reached
     os.close(write_fd)
     return _parent(pid, read_fd, time_limit, memory_cap)
@@ -108,7 +111,7 @@ def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: 
 # --------------------------------------------------------------------------- child
 
 
-def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | None) -> None:
+def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | None, traced: bool) -> None:
     """Runs in the forked child; never returns (ends with os._exit)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -116,7 +119,10 @@ def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | N
         captured = io.StringIO()
         sys.stdout = sys.stderr = captured
         _cap_address_space(memory_cap)
-        payload = _traced_call(func, args, kwargs, watch_at, captured)
+        if traced:
+            payload = _traced_call(func, args, kwargs, watch_at, captured)
+        else:
+            payload = _plain_call(func, args, kwargs, captured)
     except BaseException as exc:  # the harness itself failed: report, never hang
         payload = {"error": f"the measurement itself failed: {_one_line(exc)}", "error_kind": CRASH}
     try:
@@ -182,6 +188,22 @@ def _traced_call(func, args, kwargs, watch_at: int | None, captured: io.StringIO
         "output": captured.getvalue()[-4000:],
         "top_sites": top,
         "max_rss_growth": max(0, _peak_rss() - rss_before) if rss_before else 0,
+    }
+
+
+def _plain_call(func, args, kwargs, captured: io.StringIO) -> dict:
+    """Isolated but untraced: for code under test that uses tracemalloc itself."""
+    error = kind = result = None
+    t0 = time.perf_counter()
+    try:
+        result = func(*args, **kwargs)
+    except MemoryError:
+        error, kind = "ran out of memory", MEMORY
+    except BaseException as exc:
+        error, kind = f"raised {_one_line(exc)}{_where(exc)}", EXCEPTION
+    return {
+        "peak": 0, "retained": 0, "elapsed": time.perf_counter() - t0,
+        "result": result, "error": error, "error_kind": kind, "output": captured.getvalue()[-4000:],
     }
 
 

@@ -1,0 +1,125 @@
+"""Course housekeeping with the real nbgrader: generate release/, prepare the learner's workspace.
+
+    python tools/course.py generate [ASSIGNMENT ...]   regenerate release/ from source/ (all by default)
+    python tools/course.py check                       exit 1 if release/ differs from what generation gives
+    python tools/course.py workspace                   copy release/ notebooks into workspace/, never overwriting
+
+Generation runs in a temporary copy of the course, so the repository's own
+gradebook is never touched and several generations can run side by side.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "source"
+RELEASE = ROOT / "release"
+WORKSPACE = ROOT / "workspace"
+
+
+def assignments() -> list[str]:
+    """Assignment ids, in course order."""
+    return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def nbgrader_env() -> dict:
+    """The environment nbgrader needs: it runs `alembic` from the same bin directory."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("NBGRADER_DB_URL", None)
+    return env
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in ``course`` and return its completed process."""
+    cmd = [str(Path(sys.executable).parent / "nbgrader"), *args]
+    proc = subprocess.run(cmd, cwd=course, env=nbgrader_env(), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_course_copy(dest: Path, ids: list[str]) -> Path:
+    """A throwaway course directory with the config and the given source assignments."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for aid in ids:
+        shutil.copytree(SOURCE / aid, dest / "source" / aid, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+def generate(ids: list[str], out: Path) -> None:
+    """Run `nbgrader generate_assignment` for ``ids``; write the results under ``out``/<id>."""
+    with tempfile.TemporaryDirectory() as tmp:
+        course = make_course_copy(Path(tmp) / "course", ids)
+        for aid in ids:
+            nbgrader(course, "generate_assignment", aid, "--force")
+            target = out / aid
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(course / "release" / aid, target)
+
+
+def differences(a: Path, b: Path) -> list[str]:
+    """Relative paths that differ between two trees (missing on either side included)."""
+    cmp = filecmp.dircmp(a, b, ignore=[".ipynb_checkpoints", "__pycache__"])
+    out: list[str] = []
+
+    def walk(c: filecmp.dircmp, prefix: str) -> None:
+        out.extend(prefix + n for n in c.left_only + c.right_only + c.funny_files)
+        _, mismatch, errors = filecmp.cmpfiles(c.left, c.right, c.common_files, shallow=False)
+        out.extend(prefix + n for n in mismatch + errors)
+        for name, sub in c.subdirs.items():
+            walk(sub, prefix + name + "/")
+
+    walk(cmp, "")
+    return sorted(out)
+
+
+def prepare_workspace(release: Path = RELEASE, workspace: Path = WORKSPACE) -> list[Path]:
+    """Copy release notebooks and files into the workspace; an existing file is never overwritten."""
+    copied = []
+    for src in sorted(release.rglob("*")):
+        if src.is_dir() or ".ipynb_checkpoints" in src.parts:
+            continue
+        dest = workspace / src.relative_to(release)
+        if dest.exists():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+        copied.append(dest)
+    return copied
+
+
+def main(argv: list[str]) -> int:
+    cmd, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if cmd == "generate":
+        ids = rest or assignments()
+        generate(ids, RELEASE)
+        print(f"regenerated release/ for {', '.join(ids)}")
+        return 0
+    if cmd == "check":
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(assignments(), Path(tmp))
+            diff = differences(Path(tmp), RELEASE)
+        for d in diff:
+            print(f"release/{d} differs from generation")
+        return 1 if diff else 0
+    if cmd == "workspace":
+        copied = prepare_workspace()
+        kept = "existing notebooks were kept as they are"
+        print(f"workspace/: {len(copied)} new file(s) copied from release/; {kept}")
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
