@@ -6,12 +6,13 @@ Test cells use the public API below. Every learner call runs in a forked child
 
 from . import quiz
 from .checks import check_memory, check_result, check_scaling
+from .leaks import check_freed, check_no_growth
 from .measure import Measurement, measure
 from .report import CheckFailed, TargetError
 from .units import GiB, KiB, MiB, format_bytes
 
 __all__ = [
-    "check_memory", "check_result", "check_scaling", "quiz",
+    "check_memory", "check_result", "check_scaling", "check_freed", "check_no_growth", "quiz",
     "Measurement", "measure",
     "CheckFailed", "TargetError",
     "format_bytes", "KiB", "MiB", "GiB",

@@ -70,6 +70,7 @@ def measure(
     time_limit: float = DEFAULT_TIME_LIMIT,
     diagnose: bool = False,
     traced: bool = True,
+    frames: int = 1,
     **kwargs: Any,
 ) -> Measurement:
     """Call ``func(*args, **kwargs)`` in a forked child and measure its memory.
@@ -79,20 +80,22 @@ def measure(
     tracemalloc keeps deep tracebacks and the allocation sites alive at the peak
     are reported in ``top_sites`` (slower; used to explain a failure). With
     ``traced=False`` the call is only isolated (cap, time limit, no stderr) and may
-    use tracemalloc itself; peak and retained are then 0.
+    use tracemalloc itself; peak and retained are then 0. ``frames`` is how many
+    frames tracemalloc keeps per allocation (more lets a snapshot taken inside
+    ``func`` charge allocations to the learner's lines).
     """
     if not hasattr(os, "fork"):  # Windows: no isolation possible; measure in-process
         return _measure_here(func, args, kwargs)
     guard.verify()
-    first = _isolated(func, args, kwargs, memory_cap, time_limit, None, traced)
+    first = _isolated(func, args, kwargs, memory_cap, time_limit, None, traced, frames)
     if diagnose and first.ok and first.peak > 0:
         # a second run snapshots near the peak the first one found
-        second = _isolated(func, args, kwargs, memory_cap, time_limit, int(first.peak * 0.9), traced)
+        second = _isolated(func, args, kwargs, memory_cap, time_limit, int(first.peak * 0.9), traced, 32)
         return replace(first, top_sites=second.top_sites)
     return first
 
 
-def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: int | None, traced: bool) -> Measurement:
+def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: int | None, traced: bool, frames: int) -> Measurement:
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a multi-threaded process (every Jupyter kernel)
@@ -102,7 +105,7 @@ def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: 
         pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        _child(write_fd, func, args, kwargs, memory_cap, watch_at, traced)
+        _child(write_fd, func, args, kwargs, memory_cap, watch_at, traced, frames)
         os._exit(0)  # not reached
     os.close(write_fd)
     return _parent(pid, read_fd, time_limit, memory_cap)
@@ -111,7 +114,7 @@ def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: 
 # --------------------------------------------------------------------------- child
 
 
-def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | None, traced: bool) -> None:
+def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | None, traced: bool, frames: int) -> None:
     """Runs in the forked child; never returns (ends with os._exit)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -120,7 +123,7 @@ def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | N
         sys.stdout = sys.stderr = captured
         _cap_address_space(memory_cap)
         if traced:
-            payload = _traced_call(func, args, kwargs, watch_at, captured)
+            payload = _traced_call(func, args, kwargs, watch_at, frames, captured)
         else:
             payload = _plain_call(func, args, kwargs, captured)
     except BaseException as exc:  # the harness itself failed: report, never hang
@@ -141,14 +144,14 @@ def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | N
     os._exit(0)
 
 
-def _traced_call(func, args, kwargs, watch_at: int | None, captured: io.StringIO) -> dict:
+def _traced_call(func, args, kwargs, watch_at: int | None, frames: int, captured: io.StringIO) -> dict:
     tm = guard.REAL
     gc.collect()  # a clean start also makes the cycle collector's timing repeatable
     if tm.is_tracing():
         tm.stop()
     rss_before = _reset_peak_rss()
     guard.arm_tripwires()
-    tm.start(1 if watch_at is None else 32)
+    tm.start(frames)
     watcher = None if watch_at is None else sites.PeakWatcher(tm, watch_at)
     baseline = tm.get_traced_memory()[0]
     error = kind = None

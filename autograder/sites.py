@@ -41,17 +41,25 @@ class AllocationSite(NamedTuple):
         return f"{describe_file(self.filename)} line {self.lineno}"
 
 
+LEARNER, AUTOGRADER, LIBRARY = "learner", "autograder", "library"
+
+
 @functools.lru_cache(maxsize=4096)
-def is_learner_file(filename: str) -> bool:
-    """True for code the learner (or a notebook cell) wrote; False for libraries and the autograder."""
+def owner(filename: str) -> str:
+    """Who wrote the code in ``filename``: the learner (or a notebook cell), the autograder, or a library."""
     if not filename or filename.startswith("<frozen") or filename == "<string>":
-        return False
+        return LIBRARY
     if filename.startswith("<"):  # <ipython-input-...>, <stdin>
-        return True
+        return LEARNER
     path = os.path.realpath(filename)
     if path.startswith(_AUTOGRADER_DIR + os.sep):
-        return False
-    return not path.startswith(_LIBRARY_DIRS)
+        return AUTOGRADER
+    return LIBRARY if path.startswith(_LIBRARY_DIRS) else LEARNER
+
+
+def is_learner_file(filename: str) -> bool:
+    """True for code the learner (or a notebook cell) wrote; False for libraries and the autograder."""
+    return owner(filename) == LEARNER
 
 
 def describe_file(filename: str) -> str:
@@ -111,14 +119,32 @@ class PeakWatcher:
 
 def learner_sites(snapshot, limit: int = 3) -> tuple:
     """The ``limit`` learner lines holding the most memory in ``snapshot``, largest first."""
-    totals: dict[tuple[str, int], list[int]] = {}
     # grouping by whole traceback first is fast: a call has few distinct tracebacks
-    for stat in snapshot.statistics("traceback"):
-        for frame in reversed(stat.traceback):  # innermost first
-            if is_learner_file(frame.filename):
+    return _rank(((st.traceback, st.size, st.count) for st in snapshot.statistics("traceback")), limit)
+
+
+def learner_growth_sites(new, old, limit: int = 3) -> tuple:
+    """The ``limit`` learner lines whose memory grew most from snapshot ``old`` to ``new``."""
+    diffs = new.compare_to(old, "traceback")
+    return _rank(((d.traceback, d.size_diff, d.count_diff) for d in diffs if d.size_diff > 0), limit)
+
+
+def _rank(stats, limit: int) -> tuple:
+    """Charge each (traceback, size, count) to its innermost learner frame; the top ``limit`` lines.
+
+    Library frames are looked through; an allocation whose innermost non-library
+    frame is the autograder's is the harness's own and is not charged at all.
+    """
+    totals: dict[tuple[str, int], list[int]] = {}
+    for tb, size, count in stats:
+        for frame in reversed(tb):  # innermost first
+            who = owner(frame.filename)
+            if who == AUTOGRADER:
+                break
+            if who == LEARNER:
                 entry = totals.setdefault((frame.filename, frame.lineno), [0, 0])
-                entry[0] += stat.size
-                entry[1] += stat.count
+                entry[0] += size
+                entry[1] += count
                 break
     ranked = sorted(totals.items(), key=lambda kv: kv[1][0], reverse=True)[:limit]
     return tuple(
