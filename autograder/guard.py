@@ -28,6 +28,7 @@ REAL = SimpleNamespace(
 # functions a measured call must not call, on both modules
 _CONTROLS = ("start", "stop", "clear_traces", "reset_peak")
 _tripped: list[str] = []
+_canary: list[bytearray] = []
 
 
 def verify() -> None:
@@ -54,8 +55,19 @@ def _tripwire(name: str):
     return tripwire
 
 
+def plant_canary() -> None:
+    """Just after tracing starts: allocate an object whose trace must survive the call.
+
+    Clearing traces, or stopping and restarting tracing, forgets it -- even when
+    the learner reached the real function through a reference taken earlier.
+    """
+    _canary.append(bytearray(64))
+
+
 def tamper_after_call() -> str | None:
     """A one-line reason when the measured call interfered with tracemalloc, else None."""
+    if _canary and tracemalloc.get_object_traceback(_canary[0]) is None and REAL.is_tracing():
+        return "cleared or restarted tracemalloc while being measured; code under test must not control tracemalloc"
     if _tripped:
         names = ", ".join(f"tracemalloc.{n}()" for n in dict.fromkeys(_tripped))
         return f"called {names} while being measured; code under test must not control tracemalloc"

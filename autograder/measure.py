@@ -10,6 +10,7 @@ own memory, tracemalloc state and stderr are untouched.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import io
 import os
@@ -118,6 +119,7 @@ def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | N
     """Runs in the forked child; never returns (ends with os._exit)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        faulthandler.disable()  # it may hold a copy of the parent's stderr and print a crash there
         _silence_fds()
         captured = io.StringIO()
         sys.stdout = sys.stderr = captured
@@ -152,6 +154,7 @@ def _traced_call(func, args, kwargs, watch_at: int | None, frames: int, captured
     rss_before = _reset_peak_rss()
     guard.arm_tripwires()
     tm.start(frames)
+    guard.plant_canary()
     watcher = None if watch_at is None else sites.PeakWatcher(tm, watch_at)
     baseline = tm.get_traced_memory()[0]
     error = kind = None
@@ -178,9 +181,9 @@ def _traced_call(func, args, kwargs, watch_at: int | None, frames: int, captured
         error, kind = tamper, TAMPERED
     else:
         current, peak = tm.get_traced_memory()
-    top = watcher.top_sites() if watcher else ()
     if tm.is_tracing():
         tm.stop()
+    top = watcher.top_sites() if watcher else ()
     return {
         "peak": max(0, peak - baseline),
         "retained": max(0, current - baseline),

@@ -81,7 +81,7 @@ class PeakWatcher:
     def __init__(self, tm, threshold: int):
         self._tm = tm
         self._threshold = threshold
-        self._sites: tuple | None = None
+        self._snapshot = None
         self._old_trace = self._old_profile = None
 
     def install(self) -> None:
@@ -94,9 +94,8 @@ class PeakWatcher:
         sys.setprofile(self._old_profile)
 
     def _check(self) -> None:
-        if self._sites is None and self._tm.get_traced_memory()[0] >= self._threshold:
-            # reduce at once: a snapshot held here would itself count as traced memory
-            self._sites = learner_sites(self._tm.take_snapshot(), self.LIMIT)
+        if self._snapshot is None and self._tm.get_traced_memory()[0] >= self._threshold:
+            self._snapshot = self._tm.take_snapshot()
             sys.settrace(None)
             sys.setprofile(None)
 
@@ -107,37 +106,67 @@ class PeakWatcher:
 
     def _local_trace(self, frame, event, arg):
         self._check()
-        return self._local_trace if self._sites is None else None
+        return self._local_trace if self._snapshot is None else None
 
     def _profile(self, frame, event, arg):
         if event == "c_call":
             self._check()
 
     def top_sites(self) -> tuple:
-        return self._sites or ()
+        """Rank the snapshot's lines; call after tracing stopped (ranking allocates, and traced allocation is slow)."""
+        return learner_sites(self._snapshot, self.LIMIT) if self._snapshot is not None else ()
 
 
 def learner_sites(snapshot, limit: int = 3) -> tuple:
     """The ``limit`` learner lines holding the most memory in ``snapshot``, largest first."""
-    # grouping by whole traceback first is fast: a call has few distinct tracebacks
-    return _rank(((st.traceback, st.size, st.count) for st in snapshot.statistics("traceback")), limit)
+    return _rank(_grouped_raw(snapshot), limit)
+
+
+def _grouped_raw(snapshot):
+    """(frames innermost first, size, count) per distinct traceback.
+
+    _tracemalloc shares one tuple per distinct traceback, so grouping the raw
+    traces by identity is ~10x faster than ``statistics("traceback")``, which
+    hashes every traceback. Falls back to the public API if the layout changes.
+    """
+    raw = getattr(getattr(snapshot, "traces", None), "_traces", None)
+    if not isinstance(raw, list) or (raw and not (isinstance(raw[0], tuple) and len(raw[0]) >= 3)):
+        for st in snapshot.statistics("traceback"):
+            yield tuple(reversed(st.traceback)), st.size, st.count
+        return
+    groups: dict[int, list] = {}
+    for trace in raw:
+        size, tb = trace[1], trace[2]
+        group = groups.get(id(tb))
+        if group is None:
+            groups[id(tb)] = [tb, size, 1]
+        else:
+            group[1] += size
+            group[2] += 1
+    for tb, size, count in groups.values():
+        yield tuple(_RawFrame(f[0], f[1]) for f in tb), size, count
+
+
+class _RawFrame(NamedTuple):
+    filename: str
+    lineno: int
 
 
 def learner_growth_sites(new, old, limit: int = 3) -> tuple:
     """The ``limit`` learner lines whose memory grew most from snapshot ``old`` to ``new``."""
     diffs = new.compare_to(old, "traceback")
-    return _rank(((d.traceback, d.size_diff, d.count_diff) for d in diffs if d.size_diff > 0), limit)
+    return _rank(((tuple(reversed(d.traceback)), d.size_diff, d.count_diff) for d in diffs if d.size_diff > 0), limit)
 
 
 def _rank(stats, limit: int) -> tuple:
-    """Charge each (traceback, size, count) to its innermost learner frame; the top ``limit`` lines.
+    """Charge each (frames innermost first, size, count) to its innermost learner frame; the top ``limit`` lines.
 
     Library frames are looked through; an allocation whose innermost non-library
     frame is the autograder's is the harness's own and is not charged at all.
     """
     totals: dict[tuple[str, int], list[int]] = {}
     for tb, size, count in stats:
-        for frame in reversed(tb):  # innermost first
+        for frame in tb:
             who = owner(frame.filename)
             if who == AUTOGRADER:
                 break

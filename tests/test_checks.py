@@ -1,0 +1,172 @@
+"""Checks: verdicts, one-line messages in binary units, hints, and machine-readable records."""
+
+import json
+import weakref
+
+import pytest
+
+from autograder import (CheckFailed, KiB, check_freed, check_memory, check_no_growth, check_result, check_scaling,
+                        format_bytes, quiz)
+
+
+def ref_sum(n):
+    total = 0
+    for x in range(n):
+        total += x * x
+    return total
+
+
+def naive_sum(n):
+    return sum([x * x for x in range(n)])
+
+
+def lazy_sum(n):
+    return sum(x * x for x in range(n))
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 B"), (512, "512 B"), (1536, "1.5 KiB"), (39_950_000, "38.1 MiB"),
+                                     (3 * 2**30, "3.0 GiB"), (-2048, "-2.0 KiB")])
+def test_format_bytes_uses_binary_units(n, text):
+    assert format_bytes(n) == text
+
+
+def test_check_result_passes_and_fails_with_the_call_in_the_message():
+    check_result(lazy_sum, 10, expected=285)
+    with pytest.raises(CheckFailed) as e:
+        check_result(lambda n: 284, 10, expected=285, exercise="sum_of_squares")
+    assert str(e.value) == "sum_of_squares: <lambda>(10) returned 284; expected 285"
+
+
+def test_check_result_rejects_an_equal_value_of_another_type():
+    with pytest.raises(CheckFailed, match="of type float; expected type int"):
+        check_result(lambda: 285.0, expected=285, exercise="x")
+
+
+def test_unimplemented_solution_gets_a_hint():
+    def sum_of_squares(n):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed) as e:
+        check_result(sum_of_squares, 3, expected=5)
+    first, hint = str(e.value).splitlines()[:2]
+    assert first.startswith("sum_of_squares: sum_of_squares(3) raised NotImplementedError")
+    assert "replace the `raise NotImplementedError()` line" in hint
+
+
+def test_endless_loop_in_a_correctness_check_fails_cleanly():
+    def forever(n):
+        while True:
+            pass
+
+    with pytest.raises(CheckFailed, match=r"forever\(1\) did not finish within 1 s"):
+        check_result(forever, 1, expected=0, time_limit=1)
+
+
+def test_check_memory_passes_the_lazy_way_and_fails_the_naive_way(tmp_path, monkeypatch):
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv("AUTOGRADER_RESULTS", str(results))
+    check_memory(lazy_sum, (200_000,), reference=ref_sum, naive=naive_sum, exercise="sum_of_squares")
+    with pytest.raises(CheckFailed) as e:
+        check_memory(naive_sum, (200_000,), reference=ref_sum, naive=naive_sum, exercise="sum_of_squares")
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith("sum_of_squares: peak ")
+    assert " MiB is over the target " in lines[0] and "KiB (reference: " in lines[0] and ", naive: " in lines[0]
+    assert lines[1] == "where your code held memory at the peak:"
+    assert "return sum([x * x for x in range(n)])" in lines[2]
+    recs = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["verdict"] for r in recs] == ["pass", "fail"]
+    passed, failed = recs
+    assert passed["exercise"] == "sum_of_squares" and passed["check"] == "peak"
+    assert passed["measured"] <= passed["target"] < failed["measured"]
+    assert passed["reference"] == failed["reference"] and passed["naive"] > 6 * 2**20
+    assert passed["python"].count(".") == 2
+
+
+def test_check_memory_on_retained_memory():
+    def keeps_list(n):
+        return list(range(n))
+
+    def keeps_nothing(n):
+        return len(list(range(n)))
+
+    check_memory(keeps_nothing, (50_000,), reference=keeps_nothing, metric="retained", exercise="r")
+    with pytest.raises(CheckFailed, match=r"^r: retained .* is over the target"):
+        check_memory(keeps_list, (50_000,), reference=keeps_nothing, metric="retained", exercise="r")
+
+
+def test_check_scaling_constant_and_linear():
+    check_scaling(lazy_sum, (50_000, 200_000), growth="constant", reference=ref_sum, naive=naive_sum, exercise="s")
+    with pytest.raises(CheckFailed, match=r"^s: peak grew from .* at n=50,000 to .* at n=200,000, but should stay constant"):
+        check_scaling(naive_sum, (50_000, 200_000), growth="constant", exercise="s")
+    check_scaling(naive_sum, (50_000, 200_000), growth="linear", exercise="s")
+
+    def quadratic(n):
+        return len([0] * (n * n // 1000))
+
+    with pytest.raises(CheckFailed, match="grow at most linearly"):
+        check_scaling(quadratic, (5_000, 20_000), growth="linear", exercise="s")
+
+
+def test_quiz_format_and_choice():
+    quiz.check_format("B", "abcd", "Q1")
+    quiz.check_format(" (c) ", "abcd", "Q1")
+    with pytest.raises(CheckFailed, match="Q1: no answer yet"):
+        quiz.check_format(None, "abcd", "Q1")
+    with pytest.raises(CheckFailed, match=r"Q1: 'e' is not one of the choices"):
+        quiz.check_format("e", "abcd", "Q1")
+    quiz.check_choice("b", "b", "because.", "Q1")
+    with pytest.raises(CheckFailed, match=r"^Q1: 'a' is not right\. Generators keep one value\.$"):
+        quiz.check_choice("a", "b", "Generators keep one value.", "Q1")
+
+
+class StrongNode:
+    def __init__(self, data):
+        self.data, self.children, self.parent = data, [], None
+
+    def add_child(self, child):
+        self.children.append(child)
+        child.parent = self
+
+
+class WeakNode(StrongNode):
+    def add_child(self, child):
+        self.children.append(child)
+        child.parent = weakref.ref(self)
+
+
+def tree(cls, depth=3, width=4):
+    root = level = cls(0)
+    level = [root]
+    for d in range(depth):
+        level = [c for n in level for c in [cls(d) for _ in range(width)] if not n.add_child(c)]
+    return root
+
+
+def test_check_freed_tells_weak_from_strong_parents():
+    check_freed(lambda: tree(WeakNode), types=["WeakNode"], exercise="Node")
+    with pytest.raises(CheckFailed) as e:
+        check_freed(lambda: tree(StrongNode), types=["StrongNode"], exercise="Node")
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith("Node: 85 of 85 StrongNode objects survived dropping the structure")
+    assert "weakref.ref" in lines[1]
+    assert "StrongNode +85" in lines[2]
+
+
+_log = []
+
+
+def test_check_no_growth_finds_the_leaking_line():
+    def fine(i):
+        return {"id": i}
+
+    def leaky(i):
+        _log.append({"id": i, "payload": "x" * 100})
+        return i
+
+    check_no_growth(fine, exercise="handler", calls=1000, warmup=100, allowance=16 * KiB)
+    with pytest.raises(CheckFailed) as e:
+        check_no_growth(leaky, exercise="handler", calls=1000, warmup=100, allowance=16 * KiB)
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith("handler: retained memory grew by ") and "over 1,000 calls" in lines[0]
+    assert any('_log.append({"id": i, "payload": "x" * 100})' in line for line in lines[1:])
+    assert _log == []  # the leak happened in the child only
