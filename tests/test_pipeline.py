@@ -1,0 +1,159 @@
+"""Every assignment through the real nbgrader pipeline, end to end.
+
+For each assignment, in a throwaway course: `nbgrader generate_assignment` must
+reproduce the committed release/; then three simulated students submit -- one
+with the source solutions ("good"), one with correct but wasteful solutions
+("wasteful", from tests/submissions/<id>.py), one with the untouched release
+notebook ("blank") -- and `nbgrader autograde`, `generate_feedback` and `export`
+run. Good gets full marks, wasteful loses exactly the memory points and sees the
+measured-vs-target message, blank gets 0 with clear failures, nothing crashes.
+"""
+
+import csv
+import importlib.util
+import re
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+import course
+from conftest import ROOT
+
+ASSIGNMENTS = course.assignments()
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+CLEAR_FAILURES = {"CheckFailed", "NameError"}  # what a blank notebook may fail with
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_sources(notebook):
+    """grade_id -> source of each solution cell, with the solution markers removed."""
+    return {nbgrader_meta(c)["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
+            for c in notebook.cells if nbgrader_meta(c).get("solution")}
+
+
+def submission(release_nb, answers):
+    """A copy of the release notebook with the given solution cells filled in."""
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def load_submissions_module(aid):
+    """WASTEFUL (grade_id -> cell source) and MEMORY_TESTS from tests/submissions/<aid>.py."""
+    path = ROOT / "tests" / "submissions" / f"{aid}.py"
+    assert path.exists(), f"tests/submissions/{aid}.py is missing"
+    spec = importlib.util.spec_from_file_location(f"submissions_{aid}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.WASTEFUL, set(mod.MEMORY_TESTS)
+
+
+def test_every_assignment_has_a_release_and_submissions():
+    released = sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())
+    assert released == ASSIGNMENTS
+    for aid in ASSIGNMENTS:
+        assert (ROOT / "tests" / "submissions" / f"{aid}.py").exists(), aid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_assignment_through_nbgrader(aid, tmp_path):
+    root = course.make_course_copy(tmp_path / "course", [aid])
+
+    # 1. generation reproduces the committed release exactly
+    course.nbgrader(root, "generate_assignment", aid, "--force")
+    assert course.differences(root / "release" / aid, ROOT / "release" / aid) == [], \
+        "release/ is stale: run `make release` and commit"
+
+    # 2. three students submit
+    wasteful, memory_tests = load_submissions_module(aid)
+    notebooks = sorted((root / "source" / aid).glob("*.ipynb"))
+    assert notebooks, f"no notebook in source/{aid}"
+    graded_ids = {}
+    for src_path in notebooks:
+        source_nb = nbformat.read(src_path, as_version=4)
+        release_nb = nbformat.read(root / "release" / aid / src_path.name, as_version=4)
+        good = solution_sources(source_nb)
+        unknown = set(wasteful) - set(good)
+        assert not unknown, f"WASTEFUL names solution cells that do not exist: {unknown}"
+        variants = {"good": good, "wasteful": {**good, **wasteful}, "blank": {}}
+        for student, answers in variants.items():
+            dest = root / "submitted" / student / aid / src_path.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(submission(release_nb, answers), dest)
+        graded_ids[src_path.stem] = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if nbgrader_meta(c).get("grade")]
+    # extra files (data) the assignment ships go to every student too
+    for student in ("good", "wasteful", "blank"):
+        for extra in (root / "release" / aid).rglob("*"):
+            dest = root / "submitted" / student / aid / extra.relative_to(root / "release" / aid)
+            if extra.is_file() and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(extra.read_bytes())
+    assert set(memory_tests) <= {g for ids in graded_ids.values() for g in ids}, "MEMORY_TESTS names unknown cells"
+
+    # 3. autograde, feedback, export: nothing crashes
+    proc = course.nbgrader(root, "autograde", aid, "--force", check=False)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    for bad in ("DeadKernelError", "Kernel died", "CellTimeoutError", "Timeout waiting"):
+        assert bad not in log, f"{bad} while autograding:\n{log[-3000:]}"
+    course.nbgrader(root, "generate_feedback", aid, "--force")
+    course.nbgrader(root, "export")
+
+    # 4. scores
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for nb_name, ids in graded_ids.items():
+            for student in ("good", "wasteful", "blank"):
+                sub = gb.find_submission_notebook(nb_name, aid, student)
+                scores = {g.name: (g.score, g.max_score) for g in sub.grades}
+                test_cells = {g: s for g, s in scores.items() if g.startswith("test")}
+                if student == "good":
+                    lost = {g: s for g, s in scores.items() if s[0] != s[1]}
+                    assert not lost, f"the source solutions lose points in {nb_name}: {lost}"
+                elif student == "wasteful":
+                    for g, (score, max_score) in test_cells.items():
+                        if g in memory_tests:
+                            assert score == 0, f"wasteful solution passes memory test {g}"
+                        else:
+                            assert score == max_score, f"wasteful solution loses non-memory points in {g}"
+                else:
+                    earned = {g: s for g, s in test_cells.items() if s[0] != 0}
+                    assert not earned, f"a blank notebook earns points: {earned}"
+
+    # 5. what the students see
+    for nb_name in graded_ids:
+        outputs = {}
+        for student in ("good", "wasteful", "blank"):
+            nb = nbformat.read(root / "autograded" / student / aid / f"{nb_name}.ipynb", as_version=4)
+            outputs[student] = {nbgrader_meta(c)["grade_id"]: c.get("outputs", [])
+                                for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+        for gid, outs in outputs["good"].items():
+            assert not [o for o in outs if o.output_type == "stream" and o.name == "stderr"], f"stderr in {gid}"
+        for gid in memory_tests & set(outputs["wasteful"]):
+            errors = [o for o in outputs["wasteful"][gid] if o.output_type == "error"]
+            assert errors and errors[0].ename == "CheckFailed", f"{gid}: {errors}"
+            assert re.search(r"\d (B|KiB|MiB|GiB)\b", errors[0].evalue), errors[0].evalue
+        for gid, outs in outputs["blank"].items():
+            errors = [o for o in outs if o.output_type == "error"]
+            assert errors, f"blank notebook: {gid} shows no failure"
+            assert errors[0].ename in CLEAR_FAILURES, f"blank notebook: {gid} fails with {errors[0].ename}: {errors[0].evalue}"
+            assert errors[0].evalue.strip(), f"blank notebook: {gid} fails without a message"
+        html = (root / "feedback" / "wasteful" / aid / f"{nb_name}.html").read_text()
+        if memory_tests & set(outputs["wasteful"]):
+            assert "CheckFailed" in html
+
+    # 6. the export lists every student with the right totals
+    with open(root / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == aid}
+    assert set(rows) == {"good", "wasteful", "blank"}
+    max_score = float(rows["good"]["max_score"])
+    assert float(rows["good"]["score"]) == max_score > 0
+    assert float(rows["blank"]["score"]) == 0
+    assert 0 < float(rows["wasteful"]["score"]) < max_score
