@@ -1,15 +1,18 @@
 """Grade Python code by the memory it uses.
 
 Test cells use the public API below. Every learner call runs in a forked child
-(:mod:`autograder.measure`), so the grading kernel survives whatever it does.
+(:mod:`autograder.measurement`), so the grading kernel survives whatever it does.
 """
 
 from . import quiz
 from .checks import check_memory, check_result, check_scaling
 from .leaks import check_freed, check_no_growth
-from .measure import Measurement, measure
+from .measurement import Measurement, measure
 from .report import CheckFailed, TargetError
 from .units import GiB, KiB, MiB, format_bytes
+from .display import install as _install_display
+
+_install_display()
 
 __all__ = [
     "check_memory", "check_result", "check_scaling", "check_freed", "check_no_growth", "quiz",

@@ -1,6 +1,6 @@
 """The checks test cells call: correctness and memory targets, each isolated.
 
-Every learner call goes through :func:`autograder.measure.measure`, so an
+Every learner call goes through :func:`autograder.measurement.measure`, so an
 exception, an endless loop or a memory bomb becomes a :class:`CheckFailed` with
 one clear line, never a dead kernel. Memory targets are set relative to a
 reference solution measured in the same run, or as a scaling law (peak at n vs
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from . import report
-from .measure import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, Measurement, measure
+from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, Measurement, measure
 from .report import CheckFailed
 from .units import KiB, format_bytes, format_count
 

@@ -1,6 +1,6 @@
 """Leak checks: is a structure freed, and does repeating an operation keep memory flat?
 
-Both run inside the isolated child (:func:`autograder.measure.measure`), so a
+Both run inside the isolated child (:func:`autograder.measurement.measure`), so a
 leak, however large, dies with the child. Object counts come from objgraph
 (which walks the objects the cycle collector tracks); byte counts and the
 learner's lines come from tracemalloc.
@@ -15,7 +15,7 @@ import objgraph
 
 from . import report, sites
 from .guard import REAL
-from .measure import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, measure
+from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, measure
 from .report import CheckFailed
 from .units import KiB, format_bytes, format_count
 

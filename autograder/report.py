@@ -67,7 +67,8 @@ def sites_text(sites) -> str:
         if s.size < top / 50:  # a line holding 2 % of the top one is noise, usually the test's own
             break
         code = f": {s.code}" if s.code else ""
-        lines.append(f"  {format_bytes(s.size):>10} in {s.count:,} blocks  {s.where}{code}")
+        blocks = "block" if s.count == 1 else "blocks"
+        lines.append(f"  {format_bytes(s.size):>10} in {s.count:,} {blocks}  {s.where}{code}")
     return "\n".join(lines)
 
 

@@ -11,8 +11,7 @@ import warnings
 import pytest
 
 from autograder import MiB, measure
-from autograder import measure as measure_module  # noqa: F401  (the function; module is autograder.measure)
-from autograder.measure import CRASH, EXCEPTION, MEMORY, TAMPERED, TIMEOUT, UNPICKLABLE
+from autograder.measurement import CRASH, EXCEPTION, MEMORY, TAMPERED, TIMEOUT, UNPICKLABLE
 
 
 def squares_sum_lazy(n):

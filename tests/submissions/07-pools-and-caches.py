@@ -1,0 +1,60 @@
+"""Correct but wasteful solutions for 07-pools-and-caches: they must lose exactly the memory points."""
+
+WASTEFUL = {
+    # thread-safe and bounded in idle objects, but remembers every object it ever made
+    "ObjectPool": (
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create = create\n"
+        "        self._reset = reset\n"
+        "        self._max_size = max_size\n"
+        "        self._idle = []\n"
+        "        self._all = []              # every object made, 'for statistics'\n"
+        "        self._lock = threading.Lock()\n"
+        "\n"
+        "    def acquire(self):\n"
+        "        with self._lock:\n"
+        "            if self._idle:\n"
+        "                return self._idle.pop()\n"
+        "        obj = self._create()\n"
+        "        with self._lock:\n"
+        "            self._all.append(obj)\n"
+        "        return obj\n"
+        "\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n"
+        "            self._reset(obj)\n"
+        "        with self._lock:\n"
+        "            if len(self._idle) < self._max_size:\n"
+        "                self._idle.append(obj)\n"
+        "\n"
+        "    def __len__(self):\n"
+        "        with self._lock:\n"
+        "            return len(self._idle)\n"
+    ),
+    # never raises on dead values, but evicts only when more than maxsize values are ALIVE,
+    # so keys whose values died pile up in the access-order dict
+    "WeakCache": (
+        "class WeakCache:\n"
+        "    def __init__(self, maxsize=128):\n"
+        "        self._values = weakref.WeakValueDictionary()\n"
+        "        self._order = OrderedDict()\n"
+        "        self._maxsize = maxsize\n"
+        "\n"
+        "    def get(self, key, default=None):\n"
+        "        value = self._values.get(key)\n"
+        "        if value is None:\n"
+        "            return default\n"
+        "        self._order.move_to_end(key)\n"
+        "        return value\n"
+        "\n"
+        "    def put(self, key, value):\n"
+        "        self._values[key] = value\n"
+        "        self._order[key] = None\n"
+        "        self._order.move_to_end(key)\n"
+        "        while len(self._values) > self._maxsize:\n"
+        "            oldest, _ = self._order.popitem(last=False)\n"
+        "            self._values.pop(oldest, None)\n"
+    ),
+}
+MEMORY_TESTS = {"test_ObjectPool_memory", "test_WeakCache_memory"}
