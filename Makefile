@@ -6,9 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup lab workspace test release benchmarks clean
+.PHONY: setup lab workspace grade test release clean
 
 setup: $(STAMP)
 
@@ -25,7 +28,11 @@ workspace: setup
 	$(BIN)/python tools/course.py workspace
 
 lab: workspace
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR) course/start.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) course/start.ipynb
+
+# Self-study: grade workspace/ with the hidden tests; feedback pages go to workspace/feedback/.
+grade: setup
+	$(BIN)/python tools/course.py selfgrade
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,6 +40,12 @@ test: setup
 # Regenerates release/ from source/ with nbgrader (instructors, after editing source/).
 release: setup
 	$(BIN)/python tools/course.py generate
+
+# Times and checks the measuring engine (overhead, determinism, pytest-memray, tracemalloc slowdown);
+# writes benchmarks/results-latest.json. Installs the bench extra (pytest-memray) on first use.
+benchmarks: setup
+	@$(BIN)/python -c 'import pytest_memray' 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) workspace build

@@ -3,6 +3,7 @@
     python tools/course.py generate [ASSIGNMENT ...]   regenerate release/ from source/ (all by default)
     python tools/course.py check                       exit 1 if release/ differs from what generation gives
     python tools/course.py workspace                   copy release/ notebooks into workspace/, never overwriting
+    python tools/course.py selfgrade                   grade workspace/ with the hidden tests (self-study)
 
 Generation runs in a temporary copy of the course, so the repository's own
 gradebook is never touched and several generations can run side by side.
@@ -98,6 +99,36 @@ def prepare_workspace(release: Path = RELEASE, workspace: Path = WORKSPACE) -> l
     return copied
 
 
+def selfgrade(workspace: Path = WORKSPACE, student: str = "me") -> dict[str, tuple[float, float]]:
+    """Autograde the learner's workspace copy like an instructor would; feedback goes to workspace/feedback/.
+
+    The learner's notebooks are only read: grading happens in a temporary course.
+    """
+    ids = [aid for aid in assignments() if (workspace / aid).is_dir()]
+    scores: dict[str, tuple[float, float]] = {}
+    if not ids:
+        return scores
+    from nbgrader.api import Gradebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        course = make_course_copy(Path(tmp) / "course", ids)
+        for aid in ids:
+            nbgrader(course, "generate_assignment", aid, "--force")
+            shutil.copytree(workspace / aid, course / "submitted" / student / aid,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            nbgrader(course, "autograde", aid, "--student", student, "--force")
+            nbgrader(course, "generate_feedback", aid, "--student", student, "--force")
+            out = workspace / "feedback" / aid
+            out.mkdir(parents=True, exist_ok=True)
+            for page in (course / "feedback" / student / aid).glob("*.html"):
+                shutil.copy(page, out / page.name)
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for aid in ids:
+                sub = gb.find_submission(aid, student)
+                scores[aid] = (sub.score, sub.max_score)
+    return scores
+
+
 def main(argv: list[str]) -> int:
     cmd, rest = (argv[0], argv[1:]) if argv else ("", [])
     if cmd == "generate":
@@ -116,6 +147,14 @@ def main(argv: list[str]) -> int:
         copied = prepare_workspace()
         kept = "existing notebooks were kept as they are"
         print(f"workspace/: {len(copied)} new file(s) copied from release/; {kept}")
+        return 0
+    if cmd == "selfgrade":
+        scores = selfgrade()
+        if not scores:
+            print("workspace/ has no assignments yet: run `make lab` first")
+            return 1
+        for aid, (score, max_score) in scores.items():
+            print(f"{aid:24} {score:5.1f} / {max_score:g}   feedback: workspace/feedback/{aid}/")
         return 0
     print(__doc__)
     return 2
