@@ -1,0 +1,204 @@
+"""Measure every memory target's reference and naive figures on CPython 3.10-3.13.
+
+    python tools/crossversion.py [--write course/cross-version.md] [--versions 3.10 3.12]
+
+For each Python version it builds a small virtual environment (`.venv-cv/<version>`,
+reused while the dependency list is unchanged), then runs each source notebook's
+graded cells -- the locked setup cells, the solution cells and the test cells, hidden
+tests included -- as one plain Python script with AUTOGRADER_RESULTS set, so every
+check writes its record (measured, target, reference, naive). A margin is thin when
+the reference's figure is not clearly under its target, or the naive one not clearly
+over it; the exit status is 1 if any margin is thin, a check failed, or a version is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+THIN = 1.5  # the reference must sit at most target/1.5, the naive at least 1.5 x target
+MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.M)
+# packages the graded cells' setup may import (the lesson-only ones are not needed)
+PACKAGES = ("objgraph", "matplotlib", "numpy", "psutil", "memory_profiler")
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter for ``version``: a pyenv installation, else a working python3.X on PATH."""
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python")))
+    if candidates:
+        return candidates[-1]
+    found = shutil.which(f"python{version}")  # may be a pyenv shim for a version that is not installed
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
+    return None
+
+
+def requirements() -> list[str]:
+    """The pyproject pins of PACKAGES, so every version gets the same bounds."""
+    text = (ROOT / "pyproject.toml").read_text()
+    pins = re.findall(r'"([A-Za-z_][A-Za-z0-9_.-]*[<>=!~][^"]*)"', text)
+    return [p for p in pins if re.split(r"[<>=!~]", p)[0].lower() in PACKAGES]
+
+
+def ensure_env(version: str) -> Path:
+    """A venv for ``version`` with the packages the graded cells import (cached)."""
+    python = find_python(version)
+    if python is None:
+        raise FileNotFoundError(f"no CPython {version} found (python{version} on PATH or pyenv)")
+    env = ROOT / ".venv-cv" / version
+    stamp = env / "requirements.txt"
+    wanted = "\n".join(requirements())
+    if stamp.exists() and stamp.read_text() == wanted:
+        return env / "bin" / "python"
+    subprocess.run([python, "-m", "venv", "--clear", str(env)], check=True)
+    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    *requirements()], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stamp.write_text(wanted)
+    return env / "bin" / "python"
+
+
+def graded_script(notebook: Path) -> str:
+    """The notebook's setup, solution and test cells as one script; each test cell's failure is recorded."""
+    nb = nbformat.read(notebook, as_version=4)
+    parts = ["import sys, traceback", "_failures = []", "import matplotlib", "matplotlib.use('Agg')"]
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta:
+            continue
+        code = MARKERS.sub("", cell.source)
+        if meta.get("grade"):  # a test cell: keep going after a failure, as nbgrader does
+            body = "\n".join("    " + line for line in code.splitlines()) or "    pass"
+            parts.append(f"try:\n{body}\nexcept Exception as _e:\n"
+                         f"    _failures.append(({meta['grade_id']!r}, f'{{type(_e).__name__}}: {{_e}}'))")
+        else:
+            parts.append(code)
+    parts.append("for _g, _m in _failures:\n    print('FAILED', _g, _m.splitlines()[0] if _m else '')")
+    parts.append("sys.exit(1 if _failures else 0)")
+    return "\n\n".join(parts) + "\n"
+
+
+def run_notebook(python: Path, notebook: Path, results: Path) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / f"{notebook.stem}.py"
+        script.write_text(graded_script(notebook))
+        env = {**os.environ, "AUTOGRADER_RESULTS": str(results), "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+        proc = subprocess.run([str(python), str(script)], cwd=notebook.parent, env=env,
+                              capture_output=True, text=True, timeout=1800)
+    return proc.returncode, (proc.stdout + proc.stderr)[-2000:]
+
+
+def margins(rec: dict) -> tuple[float | None, float | None]:
+    """(target / reference figure, naive figure / target) for a record; None where not measured."""
+    if rec["check"] in ("peak", "retained"):
+        ref, naive, target = rec.get("reference"), rec.get("naive"), rec.get("target")
+    elif rec["check"] == "scaling":
+        ref = rec["reference"][1] if rec.get("reference") else None
+        naive = rec["naive"][1] if rec.get("naive") else None
+        target = rec.get("reference_target")
+        naive_target = rec.get("naive_target")
+        ref_margin = target / max(ref, 1) if ref is not None and target else None
+        naive_margin = naive / naive_target if naive is not None and naive_target else None
+        return ref_margin, naive_margin
+    else:
+        return None, None
+    ref_margin = target / max(ref, 1) if ref is not None else None
+    naive_margin = naive / target if naive is not None else None
+    return ref_margin, naive_margin
+
+
+def measure_all(versions, notebooks) -> tuple[list[dict], list[str]]:
+    records, problems = [], []
+    for version in versions:
+        try:
+            python = ensure_env(version)
+        except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+            problems.append(f"{version}: {exc}")
+            continue
+        for nb in notebooks:
+            with tempfile.TemporaryDirectory() as tmp:
+                results = Path(tmp) / "results.jsonl"
+                code, output = run_notebook(python, nb, results)
+                recs = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+            for r in recs:
+                r["assignment"] = nb.parent.name
+            records.extend(recs)
+            if code != 0:
+                problems.append(f"{version} {nb.parent.name}: graded cells failed\n{output}")
+            print(f"  {version} {nb.parent.name}: {len(recs)} checks", file=sys.stderr)
+    return records, problems
+
+
+def fmt(n) -> str:
+    sys.path.insert(0, str(ROOT))
+    from autograder.units import format_bytes
+
+    return format_bytes(n) if n is not None else "–"
+
+
+def table(records: list[dict]) -> tuple[str, list[str]]:
+    rows, thin = [], []
+    memory = [r for r in records if r["check"] in ("peak", "retained", "scaling") and (r.get("reference") or r.get("naive"))]
+    memory.sort(key=lambda r: (r["assignment"], r["exercise"], r["check"], json.dumps(r.get("sizes")), r["python"]))
+    rows.append("| assignment | exercise | check | Python | reference | target | naive | reference margin | naive margin |")
+    rows.append("|---|---|---|---|---|---|---|---|---|")
+    for r in memory:
+        ref_m, naive_m = margins(r)
+        if r["check"] == "scaling":
+            n1, n2 = r["sizes"]
+            check = f"scaling {n1:,}→{n2:,}"
+            ref = f"{fmt(r['reference'][0])} → {fmt(r['reference'][1])}" if r.get("reference") else "–"
+            naive = f"{fmt(r['naive'][0])} → {fmt(r['naive'][1])}" if r.get("naive") else "–"
+            target = fmt(r.get("reference_target"))
+        else:
+            check, ref, naive, target = r["check"], fmt(r.get("reference")), fmt(r.get("naive")), fmt(r["target"])
+        flags = []
+        for name, m in (("reference", ref_m), ("naive", naive_m)):
+            if m is not None and m < THIN:
+                flags.append(name)
+                thin.append(f"{r['assignment']} {r['exercise']} {check} on {r['python']}: {name} margin {m:.2f}x")
+        cell = lambda m: "–" if m is None else (f"**{m:.1f}×**" if m < THIN else f"{m:.1f}×")  # noqa: E731
+        rows.append(f"| {r['assignment']} | {r['exercise']} | {check} | {r['python']} | {ref} | {target} | {naive} "
+                    f"| {cell(ref_m)} | {cell(naive_m)} |")
+    return "\n".join(rows), thin
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--versions", nargs="*", default=list(VERSIONS))
+    parser.add_argument("--assignments", nargs="*", default=None)
+    parser.add_argument("--write", type=Path, help="write the markdown table to this file")
+    args = parser.parse_args(argv)
+    ids = args.assignments or sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+    notebooks = [nb for aid in ids for nb in sorted((ROOT / "source" / aid).glob("*.ipynb"))]
+    records, problems = measure_all(args.versions, notebooks)
+    text, thin = table(records)
+    header = (
+        "# Memory targets across Python versions\n\n"
+        "Generated by `make crossversion` (tools/crossversion.py): every graded cell of every source notebook run on each "
+        "CPython version. *Reference margin* = target ÷ the reference solution's figure; *naive margin* = the naive "
+        f"solution's figure ÷ target. A margin under {THIN}× (bold) fails the check. Binary units.\n\n"
+        "For scaling checks the figures are the peaks at the smaller → larger size and the target is the bound at the "
+        "larger size computed from the reference's own smaller peak (the naive margin uses the naive's own bound).\n\n"
+    )
+    print(text)
+    if args.write:
+        args.write.write_text(header + text + "\n")
+    for p in problems + thin:
+        print("PROBLEM:", p, file=sys.stderr)
+    return 1 if problems or thin else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
