@@ -13,7 +13,7 @@ def test_graded_script_keeps_hidden_tests_and_solutions():
     assert "### BEGIN" not in script
     assert "_reference_sum_of_squares" in script  # hidden tests are in
     assert "return sum(x * x for x in range(n))" in script  # the solution is in
-    assert "faucet" not in script  # lesson cells are not
+    assert "tank = [x * x for x in range(n)]" not in script  # lesson cells are not
     compile(script, "graded.py", "exec")
 
 
