@@ -11,7 +11,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup lab workspace grade test release crossversion clean
+.PHONY: setup lab workspace grade test release crossversion benchmarks clean
 
 setup: $(STAMP)
 

@@ -32,7 +32,8 @@ def specs(lines):
 
 def test_environment_yml_has_the_same_packages_and_bounds_as_pyproject():
     project = pyproject()["project"]
-    pip_side = specs(project["dependencies"] + project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    pip_side = specs(project["dependencies"] + extras["dev"] + extras["bench"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_lines = [d for d in env["dependencies"] if isinstance(d, str) and not re.match(r"^(python|pip)\b", d)]
     conda_side = specs(conda_lines)
