@@ -9,14 +9,16 @@ k·n), so they hold across Python versions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
-from . import report
-from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, Measurement, measure
+from . import report, transfer
+from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, TAMPERED, Measurement, measure
 from .report import CheckFailed
-from .units import KiB, format_bytes, format_count
+from .units import KiB, MiB, format_bytes, format_count
 
 DEFAULT_ALLOWANCE = 16 * KiB
+RSS_FACTOR, RSS_SLACK = 4, 16 * MiB  # see _hidden_memory
 
 
 def _name(func: Callable, exercise: str | None) -> str:
@@ -35,14 +37,33 @@ def _fail(rec: dict, headline: str, *details: str) -> None:
     raise CheckFailed(text)
 
 
-def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True) -> Measurement:
+def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True,
+                 result=transfer.NONE) -> Measurement:
     """Measure the learner's call; a call that did not finish fails the check."""
     __tracebackhide__ = True
-    m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, traced=traced, **kwargs)
+    m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, traced=traced, result=result, **kwargs)
+    if m.ok and check != "result":
+        m = _hidden_memory(m)
     if not m.ok:
         rec = report.record(exercise, check, "error", error=m.error, error_kind=m.error_kind)
         call = call or _call_text(func, args, kwargs)
         _fail(rec, f"{exercise}: {call} {m.error}", _hint(m), report.output_text(m.output))
+    return m
+
+
+def _hidden_memory(m: Measurement) -> Measurement:
+    """A second signal: resident memory that grew far beyond what tracemalloc saw.
+
+    Memory from ctypes/malloc, mmap or a C extension that does not report to
+    tracemalloc -- or hidden by resetting tracemalloc -- still shows in the
+    process's peak resident set. Honest Python code stays within a small factor
+    of its traced peak (allocator arenas, page rounding).
+    """
+    if m.max_rss_growth > RSS_FACTOR * m.peak + RSS_SLACK:
+        return replace(m, error_kind=TAMPERED, error=(
+            f"grew its resident memory by {format_bytes(m.max_rss_growth)} while tracemalloc saw a peak of only "
+            f"{format_bytes(m.peak)}: memory allocated where tracemalloc cannot see it (ctypes, mmap, a C "
+            "extension) is not allowed here"))
     return m
 
 
@@ -54,7 +75,7 @@ def _hint(m: Measurement) -> str:
 
 def _run_instructor(func, args, kwargs, role: str) -> Measurement:
     """Measure a reference or naive solution; its failure is the instructor's bug, said so."""
-    m = measure(func, *args, **kwargs)
+    m = measure(func, *args, result=transfer.NONE, **kwargs)
     if not m.ok:
         raise report.TargetError(f"the {role} solution failed: {m.error}")
     return m
@@ -80,8 +101,9 @@ def check_result(
     __tracebackhide__ = True
     exercise = _name(func, exercise)
     call = call or _call_text(func, args, kwargs)
-    m = _run_learner(func, args, kwargs, exercise, "result", time_limit, memory_cap, call=call, traced=traced)
-    same = compare(m.result, expected) if compare else m.result == expected and type(m.result) is type(expected)
+    m = _run_learner(func, args, kwargs, exercise, "result", time_limit, memory_cap, call=call, traced=traced,
+                     result=transfer.PLAIN)
+    same = compare(m.result, expected) if compare else transfer.same(m.result, expected)
     if not same:
         rec = report.record(exercise, "result", "fail", call=call)
         got = report.short_repr(m.result)
@@ -128,7 +150,8 @@ def check_memory(
     others = f"reference: {format_bytes(ref)}" + (f", naive: {format_bytes(nai)}" if nai is not None else "")
     if got > target:
         if metric == "peak":
-            m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, diagnose=True, **kwargs)
+            m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, diagnose=True,
+                        result=transfer.NONE, **kwargs)
         _fail(
             rec,
             f"{exercise}: {metric} {format_bytes(got)} is over the target {format_bytes(target)} ({others})",
@@ -184,7 +207,7 @@ def check_scaling(
     ref_text = f"; reference: {format_bytes(ref[0])} → {format_bytes(ref[1])}" if ref else ""
     law = "stay constant" if growth == "constant" else f"grow at most linearly (×{big / small:g})"
     if not ok:
-        m = measure(func, big, memory_cap=memory_cap, time_limit=time_limit, diagnose=True)
+        m = measure(func, big, memory_cap=memory_cap, time_limit=time_limit, diagnose=True, result=transfer.NONE)
         _fail(
             rec,
             f"{exercise}: peak grew from {format_bytes(m_small.peak)} at n={n1} to {format_bytes(m_big.peak)} at n={n2}, "

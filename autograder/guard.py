@@ -11,8 +11,20 @@ ignored, and the check fails with a message naming it.
 from __future__ import annotations
 
 import _tracemalloc
+import gc
+import sys
 import tracemalloc
 from types import SimpleNamespace
+
+_get_traces = _tracemalloc._get_traces
+_get_traceback_limit = _tracemalloc.get_traceback_limit
+_Snapshot = tracemalloc.Snapshot
+
+
+def _take_snapshot() -> tracemalloc.Snapshot:
+    """tracemalloc.take_snapshot, without its module-level lookups (which the child replaces)."""
+    return _Snapshot(_get_traces(), _get_traceback_limit())
+
 
 REAL = SimpleNamespace(
     start=_tracemalloc.start,
@@ -21,8 +33,8 @@ REAL = SimpleNamespace(
     get_traced_memory=_tracemalloc.get_traced_memory,
     clear_traces=_tracemalloc.clear_traces,
     reset_peak=getattr(_tracemalloc, "reset_peak", None),
-    take_snapshot=tracemalloc.take_snapshot,
-    Snapshot=tracemalloc.Snapshot,
+    get_object_traceback=_tracemalloc._get_object_traceback,
+    take_snapshot=_take_snapshot,
 )
 
 # functions a measured call must not call, on both modules
@@ -40,11 +52,48 @@ def verify() -> None:
 
 
 def arm_tripwires() -> None:
-    """In the measured child only: replace tracemalloc's control functions by recorders."""
+    """In the measured child only: replace tracemalloc's control functions by recorders.
+
+    Also replaced: references to them the learner's code took beforehand (``from
+    tracemalloc import reset_peak``) wherever they sit in a dict, list or closure;
+    and ``is_tracing``/``get_traced_memory`` answer as if nothing were traced, so
+    code cannot behave differently because it is being measured.
+    """
+    wires = {name: _tripwire(name) for name in _CONTROLS if getattr(REAL, name, None) is not None}
     for module in (tracemalloc, _tracemalloc):
-        for name in _CONTROLS:
+        for name, wire in wires.items():
             if hasattr(module, name):
-                setattr(module, name, _tripwire(name))
+                setattr(module, name, wire)
+        module.is_tracing = _not_tracing
+        module.get_traced_memory = _nothing_traced
+    _replace_captured({id(getattr(REAL, name)): wire for name, wire in wires.items()})
+
+
+def _not_tracing() -> bool:
+    return False
+
+
+def _nothing_traced() -> tuple[int, int]:
+    return (0, 0)
+
+
+def _replace_captured(wires: dict[int, object]) -> None:
+    originals = [getattr(REAL, name) for name in _CONTROLS if getattr(REAL, name, None) is not None]
+    # sys.getrefcount is 2 for a function only REAL's namespace holds (plus the argument): cheap to test
+    if all(sys.getrefcount(f) <= 2 for f in originals):
+        return
+    holders = [r for r in gc.get_referrers(*originals) if r is not vars(REAL)]
+    for holder in holders:
+        if isinstance(holder, dict):
+            for key, value in list(holder.items()):
+                if id(value) in wires:
+                    holder[key] = wires[id(value)]
+        elif isinstance(holder, list):
+            for i, value in enumerate(holder):
+                if id(value) in wires:
+                    holder[i] = wires[id(value)]
+        elif type(holder).__name__ == "cell":
+            holder.cell_contents = wires[id(holder.cell_contents)]
 
 
 def _tripwire(name: str):
@@ -66,7 +115,7 @@ def plant_canary() -> None:
 
 def tamper_after_call() -> str | None:
     """A one-line reason when the measured call interfered with tracemalloc, else None."""
-    if _canary and tracemalloc.get_object_traceback(_canary[0]) is None and REAL.is_tracing():
+    if _canary and REAL.get_object_traceback(_canary[0]) is None and REAL.is_tracing():
         return "cleared or restarted tracemalloc while being measured; code under test must not control tracemalloc"
     if _tripped:
         names = ", ".join(f"tracemalloc.{n}()" for n in dict.fromkeys(_tripped))

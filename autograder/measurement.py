@@ -25,7 +25,12 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from . import guard, sites
+from . import guard, sites, transfer
+
+try:
+    import resource
+except ImportError:  # Windows: measured in-process, see _measure_here
+    resource = None
 from .units import MiB, format_bytes
 
 DEFAULT_MEMORY_CAP = 512 * MiB
@@ -52,7 +57,7 @@ class Measurement:
     error_kind: str | None = None
     output: str = ""  # what the call printed
     top_sites: tuple = ()  # AllocationSite tuples at the peak (diagnostic runs only)
-    max_rss_growth: int = 0  # bytes: growth of the child's resident set (sees C allocations)
+    max_rss_growth: int = 0  # bytes: growth of the child's resident set (sees C allocations too)
     python: str = field(default_factory=lambda: sys.version.split()[0])
 
     @property
@@ -65,6 +70,16 @@ class Measurement:
         return self.error or "failed"
 
 
+@dataclass(frozen=True)
+class _Options:
+    memory_cap: int
+    time_limit: float
+    traced: bool
+    frames: int
+    result: str  # transfer.ANY / PLAIN / NONE
+    watch_at: int | None = None  # diagnostic run: snapshot when traced memory reaches this
+
+
 def measure(
     func: Callable,
     *args: Any,
@@ -73,31 +88,34 @@ def measure(
     diagnose: bool = False,
     traced: bool = True,
     frames: int = 1,
+    result: str = transfer.ANY,
     **kwargs: Any,
 ) -> Measurement:
     """Call ``func(*args, **kwargs)`` in a forked child and measure its memory.
 
     ``memory_cap`` bounds what the call may allocate (address space beyond what the
     process already had); ``time_limit`` bounds its wall time. With ``diagnose``,
-    tracemalloc keeps deep tracebacks and the allocation sites alive at the peak
-    are reported in ``top_sites`` (slower; used to explain a failure). With
-    ``traced=False`` the call is only isolated (cap, time limit, no stderr) and may
-    use tracemalloc itself; peak and retained are then 0. ``frames`` is how many
-    frames tracemalloc keeps per allocation (more lets a snapshot taken inside
-    ``func`` charge allocations to the learner's lines).
+    a second run reports in ``top_sites`` the learner's lines holding memory at the
+    peak (slower; used to explain a failure). With ``traced=False`` the call is
+    only isolated and may use tracemalloc itself; peak and retained are then 0.
+    ``frames`` is how many frames tracemalloc keeps per allocation. ``result`` says
+    how the return value comes back: "any" (default), "plain" (builtin data only,
+    for checks) or "none".
     """
     if not hasattr(os, "fork"):  # Windows: no isolation possible; measure in-process
         return _measure_here(func, args, kwargs)
     guard.verify()
-    first = _isolated(func, args, kwargs, memory_cap, time_limit, None, traced, frames)
+    opts = _Options(memory_cap, time_limit, traced, frames, result)
+    first = _isolated(func, args, kwargs, opts)
     if diagnose and first.ok and first.peak > 0:
-        # a second run snapshots near the peak the first one found
-        second = _isolated(func, args, kwargs, memory_cap, time_limit, int(first.peak * 0.9), traced, 16)
+        # a second run, with deep tracebacks, snapshots near the peak the first one found
+        second = _isolated(func, args, kwargs, replace(opts, frames=16, result=transfer.NONE,
+                                                       watch_at=int(first.peak * 0.9)))
         return replace(first, top_sites=second.top_sites)
     return first
 
 
-def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: int | None, traced: bool, frames: int) -> Measurement:
+def _isolated(func, args, kwargs, opts: _Options) -> Measurement:
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a multi-threaded process (every Jupyter kernel)
@@ -107,16 +125,16 @@ def _isolated(func, args, kwargs, memory_cap: int, time_limit: float, watch_at: 
         pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        _child(write_fd, func, args, kwargs, memory_cap, watch_at, traced, frames)
+        _child(write_fd, func, args, kwargs, opts)
         os._exit(0)  # not reached
     os.close(write_fd)
-    return _parent(pid, read_fd, time_limit, memory_cap)
+    return _parent(pid, read_fd, opts)
 
 
 # --------------------------------------------------------------------------- child
 
 
-def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | None, traced: bool, frames: int) -> None:
+def _child(write_fd: int, func, args, kwargs, opts: _Options) -> None:
     """Runs in the forked child; never returns (ends with os._exit)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -124,27 +142,41 @@ def _child(write_fd: int, func, args, kwargs, memory_cap: int, watch_at: int | N
         _silence_fds()
         captured = io.StringIO()
         sys.stdout = sys.stderr = captured
-        _cap_address_space(memory_cap)
-        if traced:
-            payload = _on_fresh_thread(_traced_call, func, args, kwargs, watch_at, frames, captured)
+        _cap_address_space(opts.memory_cap)
+        if opts.traced:
+            payload = _on_fresh_thread(_traced_call, func, args, kwargs, opts, captured)
         else:
             payload = _plain_call(func, args, kwargs, captured)
+        payload["output"] = captured.getvalue()[-4000:]
     except BaseException as exc:  # the harness itself failed: report, never hang
         payload = {"error": f"the measurement itself failed: {_one_line(exc)}", "error_kind": CRASH}
+    _send(write_fd, payload, opts.result)
+    os._exit(0)
+
+
+def _send(write_fd: int, payload: dict, mode: str) -> None:
+    value = payload.get("result")
+    if mode == transfer.NONE:
+        payload["result"] = None
+    elif mode == transfer.PLAIN and payload.get("error") is None:
+        problem = transfer.plain_type_problem(value)
+        if problem:
+            holder = "" if problem == type(value).__name__ else f"a {type(value).__name__} holding "
+            payload.update(result=None, error_kind=UNPICKLABLE,
+                           error=f"returned {holder}an object of type {problem}; "
+                                 "return plain data (numbers, strings, lists, tuples, dicts, sets)")
     try:
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:
-        type_name = type(payload.get("result")).__name__
         payload["result"] = None
         if payload.get("error") is None:
-            payload["error"] = f"returned a {type_name}, which cannot be sent back for checking ({_one_line(exc)})"
+            payload["error"] = f"returned a {type(value).__name__}, which cannot be sent back for checking ({_one_line(exc)})"
             payload["error_kind"] = UNPICKLABLE
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(data)
     while view:
         written = os.write(write_fd, view)
         view = view[written:]
-    os._exit(0)
 
 
 def _on_fresh_thread(target, *args) -> dict:
@@ -168,44 +200,45 @@ def _on_fresh_thread(target, *args) -> dict:
     return box["payload"]
 
 
-def _traced_call(func, args, kwargs, watch_at: int | None, frames: int, captured: io.StringIO) -> dict:
+def _call(func, args, kwargs) -> tuple[Any, str | None, str | None]:
+    """(result, error, kind) of the learner's call."""
+    try:
+        return func(*args, **kwargs), None, None
+    except MemoryError:
+        return None, "ran out of memory", MEMORY
+    except RecursionError:
+        return None, "raised RecursionError: maximum recursion depth exceeded", EXCEPTION
+    except BaseException as exc:
+        return None, f"raised {_one_line(exc)}{_where(exc)}", EXCEPTION
+
+
+def _traced_call(func, args, kwargs, opts: _Options, captured: io.StringIO) -> dict:
     tm = guard.REAL
     gc.collect()  # a clean start also makes the cycle collector's timing repeatable
     if tm.is_tracing():
         tm.stop()
     rss_before = _reset_peak_rss()
     guard.arm_tripwires()
-    tm.start(frames)
+    tm.start(opts.frames)
     guard.plant_canary()
-    watcher = None if watch_at is None else sites.PeakWatcher(tm, watch_at)
+    watcher = None if opts.watch_at is None else sites.PeakWatcher(tm, opts.watch_at)
     baseline = tm.get_traced_memory()[0]
-    error = kind = None
-    result = None
     t0 = time.perf_counter()
+    if watcher:
+        watcher.install()
     try:
+        result, error, kind = _call(func, args, kwargs)
+    finally:
         if watcher:
-            watcher.install()
-        try:
-            result = func(*args, **kwargs)
-        finally:
-            if watcher:
-                watcher.uninstall()
-    except MemoryError:
-        error, kind = "ran out of memory", MEMORY
-    except RecursionError:
-        error, kind = "raised RecursionError: maximum recursion depth exceeded", EXCEPTION
-    except BaseException as exc:
-        error, kind = f"raised {_one_line(exc)}{_where(exc)}", EXCEPTION
+            watcher.uninstall()
     elapsed = time.perf_counter() - t0
-    tamper = guard.tamper_after_call()
+    current, peak = tm.get_traced_memory()  # before the checks below, which allocate
+    tamper = guard.tamper_after_call() or _started_processes()
     if tamper:
         current = peak = 0
         error, kind = tamper, TAMPERED
-    else:
-        current, peak = tm.get_traced_memory()
     if tm.is_tracing():
         tm.stop()
-    top = watcher.top_sites() if watcher else ()
     return {
         "peak": max(0, peak - baseline),
         "retained": max(0, current - baseline),
@@ -213,26 +246,33 @@ def _traced_call(func, args, kwargs, watch_at: int | None, frames: int, captured
         "result": result if error is None else None,
         "error": error,
         "error_kind": kind,
-        "output": captured.getvalue()[-4000:],
-        "top_sites": top,
+        "top_sites": watcher.top_sites() if watcher else (),  # ranked after tracing stopped: fast
         "max_rss_growth": max(0, _peak_rss() - rss_before) if rss_before else 0,
     }
 
 
 def _plain_call(func, args, kwargs, captured: io.StringIO) -> dict:
     """Isolated but untraced: for code under test that uses tracemalloc itself."""
-    error = kind = result = None
     t0 = time.perf_counter()
+    result, error, kind = _call(func, args, kwargs)
+    return {"peak": 0, "retained": 0, "elapsed": time.perf_counter() - t0,
+            "result": result, "error": error, "error_kind": kind}
+
+
+def _started_processes() -> str | None:
+    """Work done in another process is invisible to tracemalloc: not allowed in a measured call."""
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    running = False
     try:
-        result = func(*args, **kwargs)
-    except MemoryError:
-        error, kind = "ran out of memory", MEMORY
-    except BaseException as exc:
-        error, kind = f"raised {_one_line(exc)}{_where(exc)}", EXCEPTION
-    return {
-        "peak": 0, "retained": 0, "elapsed": time.perf_counter() - t0,
-        "result": result, "error": error, "error_kind": kind, "output": captured.getvalue()[-4000:],
-    }
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as f:
+                running = running or bool(f.read().strip())
+    except OSError:
+        pass
+    if running or waited.ru_maxrss or waited.ru_utime or waited.ru_stime:
+        return ("started another process while being measured; memory used there is invisible to "
+                "tracemalloc, so code under test must do its work in this process")
+    return None
 
 
 def _silence_fds() -> None:
@@ -249,8 +289,6 @@ def _silence_fds() -> None:
 def _cap_address_space(cap: int) -> None:
     """Allow ``cap`` bytes of address space beyond what the child inherited."""
     try:
-        import resource
-
         with open("/proc/self/statm") as f:
             vm_size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = vm_size + cap
@@ -258,7 +296,7 @@ def _cap_address_space(cap: int) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (OSError, ValueError, ImportError):
+    except (OSError, ValueError):
         pass  # no /proc (macOS): the time limit still applies
 
 
@@ -293,7 +331,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _where(exc: BaseException) -> str:
-    """' (cell line 4: `x = y[9]`)' for the innermost frame of the learner's own code."""
+    """' at notebook cell line 4: `x = y[9]`' for the innermost frame of the learner's own code."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if sites.is_learner_file(f.filename)]
     if not frames:
         return ""
@@ -305,9 +343,9 @@ def _where(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- parent
 
 
-def _parent(pid: int, read_fd: int, time_limit: float, memory_cap: int) -> Measurement:
+def _parent(pid: int, read_fd: int, opts: _Options) -> Measurement:
     chunks = []
-    deadline = time.monotonic() + time_limit
+    deadline = time.monotonic() + opts.time_limit
     timed_out = False
     try:
         while True:
@@ -327,15 +365,16 @@ def _parent(pid: int, read_fd: int, time_limit: float, memory_cap: int) -> Measu
             _kill(pid)
         status = _reap(pid)
     if timed_out:
-        return Measurement(0, 0, time_limit, error=f"did not finish within {time_limit:g} s (an endless loop?)", error_kind=TIMEOUT)
+        return Measurement(0, 0, opts.time_limit, error=f"did not finish within {opts.time_limit:g} s (an endless loop?)",
+                           error_kind=TIMEOUT)
     data = b"".join(chunks)
     if data:
         try:
-            payload = pickle.loads(data)
+            payload = transfer.loads(data, opts.result)
         except Exception as exc:
             return Measurement(0, 0, 0.0, error=f"its result could not be read back: {_one_line(exc)}", error_kind=UNPICKLABLE)
         if payload.get("error_kind") == MEMORY:
-            payload["error"] = f"ran out of memory: it tried to use more than the cap of {format_bytes(memory_cap)}"
+            payload["error"] = f"ran out of memory: it tried to use more than the cap of {format_bytes(opts.memory_cap)}"
         payload.setdefault("peak", 0)
         payload.setdefault("retained", 0)
         payload.setdefault("elapsed", 0.0)
@@ -344,7 +383,8 @@ def _parent(pid: int, read_fd: int, time_limit: float, memory_cap: int) -> Measu
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         if sig == signal.SIGKILL:
-            return Measurement(0, 0, 0.0, error=f"was killed ({name}), most likely for using more than {format_bytes(memory_cap)}", error_kind=MEMORY)
+            return Measurement(0, 0, 0.0, error=f"was killed ({name}), most likely for using more than "
+                                                f"{format_bytes(opts.memory_cap)}", error_kind=MEMORY)
         return Measurement(0, 0, 0.0, error=f"crashed the interpreter ({name})", error_kind=CRASH)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return Measurement(0, 0, 0.0, error=f"ended its process (exit code {code}) without returning", error_kind=CRASH)
@@ -380,11 +420,7 @@ def _measure_here(func, args, kwargs) -> Measurement:
     gc.collect()
     tm.start(1)
     t0 = time.perf_counter()
-    try:
-        result = func(*args, **kwargs)
-        error = kind = None
-    except BaseException as exc:
-        result, error, kind = None, f"raised {_one_line(exc)}", EXCEPTION
+    result, error, kind = _call(func, args, kwargs)
     elapsed = time.perf_counter() - t0
     current, peak = tm.get_traced_memory()
     tm.stop()

@@ -170,3 +170,33 @@ def test_check_no_growth_finds_the_leaking_line():
     assert lines[0].startswith("handler: retained memory grew by ") and "over 1,000 calls" in lines[0]
     assert any('_log.append({"id": i, "payload": "x" * 100})' in line for line in lines[1:])
     assert _log == []  # the leak happened in the child only
+
+
+def test_memory_hidden_from_tracemalloc_fails_the_memory_check():
+    import mmap
+
+    def hidden(n):
+        m = mmap.mmap(-1, 64 * 2**20)
+        for _ in range(64):  # touch every page, 1 MiB at a time
+            m.write(b"x" * 2**20)
+        return n
+
+    with pytest.raises(CheckFailed, match=r"grew its resident memory by .* MiB while tracemalloc saw a peak of only"):
+        check_memory(hidden, (1,), reference=lambda n: n, exercise="x")
+
+
+def test_a_result_object_cannot_fool_the_comparison():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(CheckFailed, match="returned an object of type AlwaysEqual; return plain data"):
+        check_result(lambda: AlwaysEqual(), expected=285, exercise="x")
+
+    class Exploit:
+        def __reduce__(self):  # would run in the grading kernel when unpickled
+            import os
+            return (os._exit, (0,))
+
+    with pytest.raises(CheckFailed, match="returned a list holding an object of type Exploit"):
+        check_result(lambda: [Exploit()], expected=[285], exercise="x")

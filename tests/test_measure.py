@@ -136,7 +136,41 @@ def test_stopping_tracemalloc_is_tampering_and_parent_state_kept():
     finally:
         tracemalloc.stop()
     assert not tracemalloc.is_tracing()
-    assert measure(lambda: tracemalloc.is_tracing()).result is True  # the child traces, the parent does not
+    # the child traces, but code under test is told it is not, so it cannot behave differently when measured
+    assert measure(lambda: (tracemalloc.is_tracing(), tracemalloc.get_traced_memory())).result == (False, (0, 0))
+
+
+from tracemalloc import reset_peak as captured_reset_peak  # noqa: E402  (a reference taken before measuring)
+
+
+def test_a_control_function_captured_beforehand_is_still_caught():
+    def sneaky(n):
+        big = [0] * n
+        del big
+        captured_reset_peak()  # hides the peak above, if it worked
+        return 1
+
+    m = measure(sneaky, 1_000_000)
+    assert m.error_kind == TAMPERED and "reset_peak" in m.error
+
+
+def test_work_in_another_process_is_not_allowed():
+    import subprocess
+
+    m = measure(lambda: subprocess.run([sys.executable, "-c", "x = [0] * 10**6"]).returncode)
+    assert m.error_kind == TAMPERED and "another process" in m.error
+
+
+def test_plain_results_only_for_checks():
+    class LazyList(list):
+        def __eq__(self, other):  # would run in the grading kernel if compared there
+            return True
+
+    m = measure(lambda: LazyList([1]), result="plain")
+    assert m.error_kind == UNPICKLABLE and "LazyList" in m.error
+    m = measure(lambda: [1, (2, "x"), {3: frozenset({4})}], result="plain")
+    assert m.ok and m.result == [1, (2, "x"), {3: frozenset({4})}]
+    assert measure(lambda: list(range(10**5)), result="none").result is None
 
 
 def test_output_is_captured_and_nothing_reaches_parent_fds(capfd):
