@@ -1,13 +1,14 @@
 """Tell the learner (and the instructor's tools) what a check found.
 
-Every check ends in :func:`emit`: one readable line in the notebook plus a
-machine-readable record (MIME type :data:`MIME`, JSON) that reports can be built
-from without parsing text. Set ``AUTOGRADER_RESULTS=/path/file.jsonl`` to also
+Every check ends in :func:`emit`: one readable line in the notebook, a chart for
+memory checks, and a machine-readable record (MIME type :data:`MIME`, JSON) that
+reports can be built from without parsing text. Set ``AUTOGRADER_RESULTS=/path/file.jsonl`` to also
 append each record to a file (the cross-version table uses this).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from .units import format_bytes
 
 MIME = "application/vnd.python-memory.check+json"
 RESULTS_ENV = "AUTOGRADER_RESULTS"
+CHARTS_ENV = "AUTOGRADER_CHARTS"  # "0" turns the charts off
 
 
 class CheckFailed(AssertionError):
@@ -42,10 +44,16 @@ def emit(rec: dict, text: str) -> None:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
     display = _ipython_display()
-    if display is not None:
-        display({MIME: rec, "text/plain": text}, raw=True)
-    else:
+    if display is None:
         print(text)
+        return
+    display({MIME: rec, "text/plain": text}, raw=True)
+    if os.environ.get(CHARTS_ENV, "1") != "0":
+        from .charts import chart_png
+
+        png = chart_png(rec)
+        if png:
+            display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<memory chart>"}, raw=True)
 
 
 def _ipython_display():

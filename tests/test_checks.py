@@ -6,7 +6,7 @@ import weakref
 import pytest
 
 from autograder import (CheckFailed, KiB, check_freed, check_memory, check_no_growth, check_result, check_scaling,
-                        format_bytes, quiz)
+                        format_bytes, partial_credit, quiz)
 
 
 def ref_sum(n):
@@ -200,3 +200,31 @@ def test_a_result_object_cannot_fool_the_comparison():
 
     with pytest.raises(CheckFailed, match="returned a list holding an object of type Exploit"):
         check_result(lambda: [Exploit()], expected=[285], exercise="x")
+
+
+def test_partial_credit_adds_up_passing_checks(capsys):
+    def passing():
+        check_result(lazy_sum, 3, expected=5)
+
+    def failing():
+        check_result(lazy_sum, 3, expected=6, exercise="sum_of_squares")
+
+    assert partial_credit(passing, passing, points=[1, 2]) == 3
+    capsys.readouterr()
+    assert partial_credit(passing, failing, points=[1, 2]) == 1
+    out, err = capsys.readouterr()
+    assert "✗ lost 2 points: sum_of_squares: lazy_sum(3) returned 5; expected 6" in out and err == ""
+    with pytest.raises(CheckFailed, match="returned 5; expected 6"):
+        partial_credit(failing)
+
+
+def test_chart_is_a_png_for_memory_checks_only():
+    from autograder.charts import chart_png
+
+    rec = {"exercise": "e", "check": "peak", "verdict": "fail", "measured": 10 * 2**20, "target": 20 * KiB,
+           "reference": 300, "naive": 11 * 2**20}
+    assert chart_png(rec).startswith(b"\x89PNG")
+    scaling = {"exercise": "e", "check": "scaling", "verdict": "pass", "growth": "constant", "sizes": [10, 40],
+               "measured": [300, 300], "target": 20 * KiB, "reference": [200, 200], "naive": None}
+    assert chart_png(scaling).startswith(b"\x89PNG")
+    assert chart_png({"exercise": "Q1", "check": "quiz", "verdict": "pass"}) is None

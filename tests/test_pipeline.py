@@ -18,6 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import course
+from autograder.report import MIME
 from conftest import ROOT
 
 ASSIGNMENTS = course.assignments()
@@ -148,6 +149,10 @@ def test_assignment_through_nbgrader(aid, tmp_path):
         html = (root / "feedback" / "wasteful" / aid / f"{nb_name}.html").read_text()
         if memory_tests & set(outputs["wasteful"]):
             assert "CheckFailed" in html
+            assert "data:image/png;base64" in html, "the memory chart is missing from the feedback"
+        records = [o.data[MIME] for outs in outputs["good"].values() for o in outs
+                   if o.output_type == "display_data" and MIME in o.get("data", {})]
+        assert records and all(r["verdict"] == "pass" for r in records), "machine-readable records missing"
 
     # 6. the export lists every student with the right totals
     with open(root / "grades.csv", newline="") as f:
