@@ -82,6 +82,7 @@ def _replace_captured(wires: dict[int, object]) -> None:
     # sys.getrefcount is 2 for a function only REAL's namespace holds (plus the argument): cheap to test
     if all(sys.getrefcount(f) <= 2 for f in originals):
         return
+    gc.unfreeze()  # get_referrers does not search the objects measure() froze before forking
     holders = [r for r in gc.get_referrers(*originals) if r is not vars(REAL)]
     for holder in holders:
         if isinstance(holder, dict):
