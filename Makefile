@@ -11,7 +11,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup lab workspace grade test release crossversion benchmarks clean
+.PHONY: setup browser lab workspace grade test release crossversion benchmarks clean
 
 setup: $(STAMP)
 
@@ -34,7 +34,14 @@ lab: workspace
 grade: setup
 	$(BIN)/python tools/course.py selfgrade
 
-test: setup
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; never `playwright install`).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    || echo "Could not install chromium, so the browser test will be skipped"; \
+	  else echo "Chromium is missing, so the browser test will be skipped: sudo apt-get install chromium"; fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every memory target's reference and naive figures on CPython 3.10-3.13; fails on thin margins.

@@ -1,19 +1,14 @@
 """`make lab`: the learner's workspace is prepared without overwriting, and JupyterLab serves the start page."""
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
-import urllib.request
 
 import pytest
 
 import course
 from conftest import ROOT
+from lab_server import TOKEN, get, make_lab
 
 
 def test_workspace_copy_never_overwrites(tmp_path):
@@ -29,38 +24,10 @@ def test_workspace_copy_never_overwrites(tmp_path):
     assert (workspace / "a" / "nb.ipynb").read_text() == "my work"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read().decode()
-
-
 @pytest.mark.slow
 def test_make_lab_serves_the_start_page():
-    port, token = free_port(), "course-test-token"
-    env = {**os.environ, "JUPYTER_TOKEN": token}
-    proc = subprocess.Popen(
-        ["make", "lab", f"PORT={port}", "LAB_ARGS=--no-browser"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                status, _ = get(f"{base}/api/status?token={token}", timeout=2)
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "JupyterLab did not start within 180 s"
-            time.sleep(0.5)
+    token = TOKEN
+    with make_lab(token) as base:
         status, page = get(f"{base}/lab/tree/course/start.ipynb?token={token}")
         assert status == 200 and "JupyterLab" in page
         status, body = get(f"{base}/api/contents/course/start.ipynb?token={token}")
@@ -73,13 +40,6 @@ def test_make_lab_serves_the_start_page():
         assert set(course.assignments()) <= listed
         with pytest.raises(urllib.error.HTTPError):  # the token is required
             get(f"{base}/api/contents/course/start.ipynb")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.mark.slow
