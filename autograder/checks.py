@@ -18,7 +18,9 @@ from .report import CheckFailed
 from .units import KiB, MiB, format_bytes, format_count
 
 DEFAULT_ALLOWANCE = 16 * KiB
-RSS_FACTOR, RSS_SLACK = 4, 16 * MiB  # see _hidden_memory
+# Resident growth allowed per traced byte: tracemalloc's own per-block bookkeeping is
+# resident but untraced (~1.3x the traced bytes for 32-byte blocks), plus arenas: 3.5x seen.
+RSS_FACTOR, RSS_SLACK = 5, 2 * MiB
 
 
 def _name(func: Callable, exercise: str | None) -> str:
@@ -38,12 +40,12 @@ def _fail(rec: dict, headline: str, *details: str) -> None:
 
 
 def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True,
-                 result=transfer.NONE) -> Measurement:
+                 result=transfer.NONE, reference_rss: int = 0) -> Measurement:
     """Measure the learner's call; a call that did not finish fails the check."""
     __tracebackhide__ = True
     m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, traced=traced, result=result, **kwargs)
     if m.ok and check != "result":
-        m = _hidden_memory(m)
+        m = _hidden_memory(m, reference_rss)
     if not m.ok:
         rec = report.record(exercise, check, "error", error=m.error, error_kind=m.error_kind)
         call = call or _call_text(func, args, kwargs)
@@ -51,15 +53,17 @@ def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memo
     return m
 
 
-def _hidden_memory(m: Measurement) -> Measurement:
+def _hidden_memory(m: Measurement, reference_rss: int = 0) -> Measurement:
     """A second signal: resident memory that grew far beyond what tracemalloc saw.
 
     Memory from ctypes/malloc, mmap or a C extension that does not report to
     tracemalloc -- or hidden by resetting tracemalloc -- still shows in the
-    process's peak resident set. Honest Python code stays within a small factor
-    of its traced peak (allocator arenas, page rounding).
+    process's peak resident set. Honest Python code stays within a small factor of
+    its traced peak (tracemalloc's own bookkeeping, allocator arenas, page rounding)
+    and of the reference's own resident growth, measured the same way in the same run.
     """
-    if m.max_rss_growth > RSS_FACTOR * m.peak + RSS_SLACK:
+    allowed = RSS_FACTOR * (m.peak + reference_rss) + RSS_SLACK
+    if m.max_rss_growth > allowed:
         return replace(m, error_kind=TAMPERED, error=(
             f"grew its resident memory by {format_bytes(m.max_rss_growth)} while tracemalloc saw a peak of only "
             f"{format_bytes(m.peak)}: memory allocated where tracemalloc cannot see it (ctypes, mmap, a C "
@@ -137,15 +141,16 @@ def check_memory(
         raise ValueError("metric is 'peak' or 'retained'")
     kwargs = kwargs or {}
     exercise = _name(func, exercise)
-    ref = getattr(_run_instructor(reference, args, kwargs, "reference"), metric)
+    ref_m = _run_instructor(reference, args, kwargs, "reference")
+    ref = getattr(ref_m, metric)
     nai = getattr(_run_instructor(naive, args, kwargs, "naive"), metric) if naive else None
     target = int(factor * ref + allowance)
-    m = _run_learner(func, args, kwargs, exercise, metric, time_limit, memory_cap)
+    m = _run_learner(func, args, kwargs, exercise, metric, time_limit, memory_cap, reference_rss=ref_m.max_rss_growth)
     got = getattr(m, metric)
     rec = report.record(
         exercise, metric, "pass" if got <= target else "fail",
         measured=got, target=target, reference=ref, naive=nai,
-        factor=factor, allowance=allowance, elapsed=m.elapsed,
+        factor=factor, allowance=allowance, elapsed=m.elapsed, rss=m.max_rss_growth, reference_rss=ref_m.max_rss_growth,
     )
     others = f"reference: {format_bytes(ref)}" + (f", naive: {format_bytes(nai)}" if nai is not None else "")
     if got > target:
@@ -189,12 +194,14 @@ def check_scaling(
         return int(slack * scale * peak_small + allowance)
 
     ref = naive_peaks = None
+    ref_rss = (0, 0)
     if reference:
-        ref = tuple(_run_instructor(reference, (n,), {}, "reference").peak for n in sizes)
+        ref_ms = [_run_instructor(reference, (n,), {}, "reference") for n in sizes]
+        ref, ref_rss = tuple(m.peak for m in ref_ms), tuple(m.max_rss_growth for m in ref_ms)
     if naive:
         naive_peaks = tuple(_run_instructor(naive, (n,), {}, "naive").peak for n in sizes)
-    m_small = _run_learner(func, (small,), {}, exercise, "scaling", time_limit, memory_cap)
-    m_big = _run_learner(func, (big,), {}, exercise, "scaling", time_limit, memory_cap)
+    m_small = _run_learner(func, (small,), {}, exercise, "scaling", time_limit, memory_cap, reference_rss=ref_rss[0])
+    m_big = _run_learner(func, (big,), {}, exercise, "scaling", time_limit, memory_cap, reference_rss=ref_rss[1])
     limit = bound(m_small.peak)
     ok = m_big.peak <= limit
     rec = report.record(
@@ -202,6 +209,7 @@ def check_scaling(
         measured=[m_small.peak, m_big.peak], target=limit,
         reference=list(ref) if ref else None, naive=list(naive_peaks) if naive_peaks else None,
         reference_target=bound(ref[0]) if ref else None, naive_target=bound(naive_peaks[0]) if naive_peaks else None,
+        rss=[m_small.max_rss_growth, m_big.max_rss_growth], reference_rss=list(ref_rss),
     )
     n1, n2 = format_count(small), format_count(big)
     ref_text = f"; reference: {format_bytes(ref[0])} → {format_bytes(ref[1])}" if ref else ""

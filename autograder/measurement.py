@@ -296,7 +296,13 @@ def _silence_fds() -> None:
 
 
 def _cap_address_space(cap: int) -> None:
-    """Allow ``cap`` bytes of address space beyond what the child inherited."""
+    """Allow ``cap`` bytes of address space beyond what the child inherited.
+
+    glibc reserves 64 MiB of address space for each thread's malloc arena, so a
+    call that starts 8 threads would hit a 512 MiB cap without using memory; one
+    shared arena keeps the cap about memory actually allocated.
+    """
+    _one_malloc_arena()
     try:
         with open("/proc/self/statm") as f:
             vm_size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -307,6 +313,15 @@ def _cap_address_space(cap: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (OSError, ValueError):
         pass  # no /proc (macOS): the time limit still applies
+
+
+def _one_malloc_arena() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX = 1 (glibc)
+    except (OSError, AttributeError, ImportError):
+        pass  # not glibc: nothing to do
 
 
 def _reset_peak_rss() -> int:

@@ -26,8 +26,12 @@ def check_format(answer, choices: Iterable[str] = "abcd", question: str = "this 
     if given not in offered:
         shown = ", ".join(f'"{c}"' for c in offered)
         if answer is None or given in ("", "..."):
-            raise CheckFailed(f"{question}: no answer yet; set it to one of {shown}")
-        raise CheckFailed(f"{question}: {answer!r} is not one of the choices {shown}")
+            message = f"{question}: no answer yet; set it to one of {shown}"
+        else:
+            message = f"{question}: {answer!r} is not one of the choices {shown}"
+        report.emit(report.record(question, "format", "fail"), "✗ " + message)
+        raise CheckFailed(message)
+    report.emit(report.record(question, "format", "pass"), f"✓ {question}: answered")
 
 
 def check_choice(answer, expected: str, explanation: str, question: str = "this question") -> None:

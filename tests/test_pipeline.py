@@ -18,6 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import course
+import tamper_corpus
 from autograder.report import MIME
 from conftest import ROOT
 
@@ -28,6 +29,11 @@ CLEAR_FAILURES = {"CheckFailed", "NameError"}  # what a blank notebook may fail 
 
 def nbgrader_meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def kernel_tricks(aid):
+    """Extra students whose submissions attack the kernel (chapter 4 only: see tests/tamper_corpus.py)."""
+    return tamper_corpus.KERNEL_TRICKS if aid == "04-lazy-evaluation" else {}
 
 
 def solution_sources(notebook):
@@ -85,13 +91,16 @@ def test_assignment_through_nbgrader(aid, tmp_path):
         unknown = set(wasteful) - set(good)
         assert not unknown, f"WASTEFUL names solution cells that do not exist: {unknown}"
         variants = {"good": good, "wasteful": {**good, **wasteful}, "blank": {}}
+        for student, (answers, _) in kernel_tricks(aid).items():
+            variants[student] = {**good, **answers}
         for student, answers in variants.items():
             dest = root / "submitted" / student / aid / src_path.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(submission(release_nb, answers), dest)
         graded_ids[src_path.stem] = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if nbgrader_meta(c).get("grade")]
     # extra files (data) the assignment ships go to every student too
-    for student in ("good", "wasteful", "blank"):
+    students = ["good", "wasteful", "blank", *kernel_tricks(aid)]
+    for student in students:
         for extra in (root / "release" / aid).rglob("*"):
             dest = root / "submitted" / student / aid / extra.relative_to(root / "release" / aid)
             if extra.is_file() and not dest.exists():
@@ -154,10 +163,23 @@ def test_assignment_through_nbgrader(aid, tmp_path):
                    if o.output_type == "display_data" and MIME in o.get("data", {})]
         assert records and all(r["verdict"] == "pass" for r in records), "machine-readable records missing"
 
-    # 6. the export lists every student with the right totals
+    # 6. tricks against the kernel itself lose the points of the cells they target
+    for student, (_, targets) in kernel_tricks(aid).items():
+        for nb_name in graded_ids:
+            nb = nbformat.read(root / "autograded" / student / aid / f"{nb_name}.ipynb", as_version=4)
+            with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+                scores = {g.name: g.score for g in gb.find_submission_notebook(nb_name, aid, student).grades}
+            for cell in nb.cells:
+                gid = nbgrader_meta(cell).get("grade_id")
+                if gid in targets:
+                    assert scores[gid] == 0, f"{student} keeps the points of {gid}"
+                    errors = [o.evalue for o in cell.outputs if o.output_type == "error"]
+                    assert any(targets[gid] in e for e in errors), errors
+
+    # 7. the export lists every student with the right totals
     with open(root / "grades.csv", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == aid}
-    assert set(rows) == {"good", "wasteful", "blank"}
+    assert set(rows) == set(students)
     max_score = float(rows["good"]["max_score"])
     assert float(rows["good"]["score"]) == max_score > 0
     assert float(rows["blank"]["score"]) == 0

@@ -1,0 +1,54 @@
+"""Grade every submission of the tamper corpus: each trick loses points with a clear message, or is a documented limit."""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import crossversion
+from conftest import ROOT
+from tamper_corpus import HONEST, TRICKS
+
+NOTEBOOK = ROOT / "source" / "04-lazy-evaluation" / "lazy-evaluation.ipynb"
+GUIDE = ROOT / "course" / "instructor-guide.md"
+
+
+def grade(answers):
+    """Failed test cells {grade_id: message} of chapter 4's graded cells with these solution cells."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "graded.py"
+        script.write_text(crossversion.graded_script(NOTEBOOK, answers, only=tuple(answers)))
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+        proc = subprocess.run([sys.executable, str(script)], cwd=tmp, env=env, capture_output=True, text=True,
+                              timeout=900)
+    assert proc.stderr.strip() == "", proc.stderr[-2000:]
+    failed = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("FAILED "):
+            _, gid, message = line.split(" ", 2)
+            failed[gid] = message
+    return failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HONEST))
+def test_honest_solution_scores_full_marks(name):
+    assert grade(HONEST[name]) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TRICKS))
+def test_trick(name):
+    trick = TRICKS[name]
+    failed = grade(trick["answers"])
+    if "limit" in trick:
+        assert name in GUIDE.read_text(), f"documented limit {name!r} is missing from the instructor guide"
+        assert not failed, f"{name} is now caught: move it from the limits to the caught tricks ({failed})"
+        return
+    assert failed, f"{name} scores full marks"
+    assert any(trick["caught"] in message for message in failed.values()), failed
+    for message in failed.values():
+        assert message.split(":")[0] in ("CheckFailed", "NameError"), message
