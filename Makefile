@@ -9,7 +9,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup browser lab workspace grade test release crossversion benchmarks clean
 
