@@ -78,10 +78,12 @@ def check_freed(
             before = objgraph.typestats()  # after the snapshot, so its own objects are in both counts
             base = REAL.get_traced_memory()[0]
             root = build()
-            built = REAL.get_traced_memory()[0] - base
+            built_level = REAL.get_traced_memory()[0]
             built_counts = {n: objgraph.count(n) - before.get(n, 0) for n in names}
+            bookkeeping = REAL.get_traced_memory()[0] - built_level  # the dict above is ours, not the learner's
             del root
-            left = REAL.get_traced_memory()[0] - base
+            built = built_level - base
+            left = REAL.get_traced_memory()[0] - base - bookkeeping
             after = objgraph.typestats()
             survivors = {n: after.get(n, 0) - before.get(n, 0) for n in names}
             leaked = left > allowance or any(survivors.values())

@@ -196,15 +196,23 @@ def _on_fresh_thread(target, *args) -> dict:
     were ~25x slower there. A new thread starts with a shallow stack.
     """
     box: dict = {}
+    go, done = threading.Lock(), threading.Lock()
+    go.acquire()
+    done.acquire()
 
     def run():
+        go.acquire()  # wait until the main thread is parked: its allocations would be traced too
         try:
             box["payload"] = target(*args)
         except BaseException as exc:
             box["payload"] = {"error": f"the measurement itself failed: {_one_line(exc)}", "error_kind": CRASH}
+        finally:
+            done.release()
 
     thread = threading.Thread(target=run, name="autograder-measured-call")
-    thread.start()
+    thread.start()  # returns while the new thread may already run; hence the locks
+    go.release()
+    done.acquire()  # parked in C, allocating nothing, until the call is measured
     thread.join()
     return box["payload"]
 

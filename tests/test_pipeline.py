@@ -146,6 +146,12 @@ def test_assignment_through_nbgrader(aid, tmp_path):
                                 for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
         for gid, outs in outputs["good"].items():
             assert not [o for o in outs if o.output_type == "stream" and o.name == "stderr"], f"stderr in {gid}"
+        # every cell, lessons included, runs cleanly top to bottom with the solutions in place
+        good_nb = nbformat.read(root / "autograded" / "good" / aid / f"{nb_name}.ipynb", as_version=4)
+        for i, cell in enumerate(c for c in good_nb.cells if c.cell_type == "code"):
+            bad = [o for o in cell.get("outputs", []) if o.output_type == "error"
+                   or (o.output_type == "stream" and o.name == "stderr")]
+            assert not bad, f"{nb_name} code cell {i} does not run cleanly: {bad[0].get('evalue', bad[0].get('text'))}"
         for gid in memory_tests & set(outputs["wasteful"]):
             errors = [o for o in outputs["wasteful"][gid] if o.output_type == "error"]
             assert errors and errors[0].ename == "CheckFailed", f"{gid}: {errors}"
