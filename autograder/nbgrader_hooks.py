@@ -18,7 +18,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from .report import MIME
 
 CHECK_CALL = re.compile(
-    r"\b(?:check_(?:result|memory|scaling|freed|no_growth|format|choice))\s*\("
+    r"\b(?:check_(?:result|memory|scaling|freed|no_growth|format|choice|filled|short))\s*\("
 )
 
 

@@ -1,9 +1,11 @@
 """Autograded quiz questions.
 
 A question is a solution cell where the learner sets a variable (``q1 = "b"``).
-The visible test calls :func:`check_format` (is it one of the letters offered?);
-the hidden test calls :func:`check_choice`, whose failure message carries the
-explanation, so a wrong answer teaches something in the feedback.
+The visible test only checks the form -- :func:`check_format` (one of the letters
+offered?) or, for short answers, :func:`check_filled` (text or a number given?);
+the hidden test, :func:`check_choice` or :func:`check_short`, checks the answer,
+and its failure message carries the explanation, so a wrong answer teaches
+something in the feedback.
 """
 
 from __future__ import annotations
@@ -39,6 +41,40 @@ def check_choice(answer, expected: str, explanation: str, question: str = "this 
     __tracebackhide__ = True
     given = _normalise(answer)
     ok = given == expected.lower()
+    rec = report.record(question, "quiz", "pass" if ok else "fail")
+    if not ok:
+        report.emit(rec, f"✗ {question}: {answer!r} is not right")
+        raise CheckFailed(f"{question}: {answer!r} is not right. {explanation}")
+    report.emit(rec, f"✓ {question}: right. {explanation}")
+
+
+def _words(text) -> str:
+    return " ".join(str(text).lower().replace("`", "").split()).strip(" .")
+
+
+def check_filled(answer, question: str = "this question", kind: type | tuple = (str, int, float)) -> None:
+    """Visible test of a short answer: fail unless it was given, with the expected kind (text or a number)."""
+    __tracebackhide__ = True
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    empty = answer is None or answer is ... or (isinstance(answer, str) and not answer.strip())
+    if empty or isinstance(answer, bool) or not isinstance(answer, kinds):
+        wanted = " or ".join("text" if k is str else "a number" for k in kinds if k in (str, int, float)) or "an answer"
+        message = f"{question}: no answer yet; set it to {wanted}" if empty else \
+            f"{question}: {answer!r} is not {wanted}"
+        report.emit(report.record(question, "format", "fail"), "✗ " + message)
+        raise CheckFailed(message)
+    report.emit(report.record(question, "format", "pass"), f"✓ {question}: answered")
+
+
+def check_short(answer, accepted, explanation: str, question: str = "this question", tolerance: float = 0.0) -> None:
+    """Hidden test of a short answer: one of ``accepted`` words/phrases (case, spaces and backticks ignored),
+    or, for numbers, within ``tolerance`` (relative) of an accepted number. The failure explains."""
+    __tracebackhide__ = True
+    options = accepted if isinstance(accepted, (list, tuple, set)) else [accepted]
+    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
+        ok = any(isinstance(a, (int, float)) and abs(answer - a) <= tolerance * abs(a) for a in options)
+    else:
+        ok = _words(answer) in {_words(a) for a in options if isinstance(a, str)}
     rec = report.record(question, "quiz", "pass" if ok else "fail")
     if not ok:
         report.emit(rec, f"✗ {question}: {answer!r} is not right")

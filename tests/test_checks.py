@@ -228,3 +228,24 @@ def test_chart_is_a_png_for_memory_checks_only():
                "measured": [300, 300], "target": 20 * KiB, "reference": [200, 200], "naive": None}
     assert chart_png(scaling).startswith(b"\x89PNG")
     assert chart_png({"exercise": "Q1", "check": "quiz", "verdict": "pass"}) is None
+
+
+def test_quiz_short_answers():
+    quiz.check_filled("reference counting", "Q8")
+    quiz.check_filled(56, "Q9", kind=(int, float))
+    with pytest.raises(CheckFailed, match="Q8: no answer yet; set it to text"):
+        quiz.check_filled("  ", "Q8", kind=str)
+    with pytest.raises(CheckFailed, match="Q9: 'many' is not a number"):
+        quiz.check_filled("many", "Q9", kind=(int, float))
+    quiz.check_short("  Reference   Counting. ", ["reference counting", "refcounting"], "…", "Q8")
+    quiz.check_short("`sys.intern`", "sys.intern", "…", "Q10")
+    quiz.check_short(57, [56], "…", "Q9", tolerance=0.05)
+    with pytest.raises(CheckFailed, match=r"^Q8: 'garbage collection' is not right\. Refcounts free it\.$"):
+        quiz.check_short("garbage collection", ["reference counting"], "Refcounts free it.", "Q8")
+
+
+def test_record_requirement_counts_check_calls():
+    from autograder.nbgrader_hooks import count_check_calls
+
+    source = "check_result(f, 1, expected=2)\n# check_memory(f) in a comment\nquiz.check_short(q, 'x', 'y')\n"
+    assert count_check_calls(source) == 2
