@@ -74,27 +74,31 @@ TRICKS = {
                                    "    return int(out.stdout)\n"},
         caught="another process",
     ),
-    "squares-in-malloc-via-ctypes": dict(
+    "squares-as-records-in-malloc-via-ctypes": dict(
+        # 64 bytes per item outside tracemalloc: at the graded sizes (n >= 250,000) at least 15 MiB, far beyond
+        # the resident-memory threshold (2 MiB + 5x the traced peak); see the limit below for small stores
         answers={"sum_of_squares": "import ctypes\n_libc = ctypes.CDLL(None)\n_libc.malloc.restype = ctypes.c_void_p\n"
                                    "def sum_of_squares(n):\n    if n == 0:\n        return 0\n"
-                                   "    buf = _libc.malloc(8 * n)\n    arr = (ctypes.c_int64 * n).from_address(buf)\n"
-                                   "    for i in range(n):\n        arr[i] = i * i\n"
-                                   "    total = 0\n    for i in range(n):\n        total += arr[i]\n"
+                                   "    buf = _libc.malloc(64 * n)\n"
+                                   "    for i in range(n):\n"
+                                   "        ctypes.memmove(buf + 64 * i, str(i * i).encode().ljust(64), 64)\n"
+                                   "    total = sum(int(ctypes.string_at(buf + 64 * i, 64)) for i in range(n))\n"
                                    "    _libc.free(ctypes.c_void_p(buf))\n    return total\n"},
         caught="tracemalloc saw a peak of only",
     ),
     "small-hidden-store-in-mmap": dict(
+        # 2 bytes per item read, off the books: under 1 MiB at the graded sizes, clearly below the threshold
         answers={"chunked": "import mmap, struct\n"
                             "def chunked(iterable, size):\n"
-                            "    store = mmap.mmap(-1, 64 * 2**20)\n    chunk = []\n"
+                            "    store = mmap.mmap(-1, 4 * 2**20)\n    chunk = []\n"
                             "    for item in iterable:\n"
-                            "        if isinstance(item, int) and store.tell() + 8 <= len(store):\n"
-                            "            store.write(struct.pack('q', item))  # keeps every int it has read, off the books\n"
+                            "        if isinstance(item, int) and store.tell() + 2 <= len(store):\n"
+                            "            store.write(struct.pack('H', item & 0xFFFF))\n"
                             "        chunk.append(item)\n"
                             "        if len(chunk) == size:\n            yield chunk\n            chunk = []\n"
                             "    if chunk:\n        yield chunk\n"},
         limit="memory tracemalloc cannot see (mmap, ctypes, C extensions) is caught by the resident-memory signal "
-              "only beyond 2 MiB + 5x the traced peak (+ the reference's resident growth); this store reaches ~3 MiB",
+              "only beyond 2 MiB + 5x the traced peak (+ the reference's resident growth); a store under 1 MiB passes",
     ),
     "efficient-only-on-the-graders-thread": dict(
         answers={"sum_of_squares": "import threading\ndef sum_of_squares(n):\n"
