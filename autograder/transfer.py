@@ -18,7 +18,8 @@ ANY = "any"  # whatever pickles (lessons: the learner inspects their own objects
 PLAIN = "plain"  # builtin data only (correctness checks)
 NONE = "none"  # not sent at all (memory checks need only the numbers)
 
-_PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset, range)
+_SCALARS = frozenset((type(None), bool, int, float, complex, str, bytes, bytearray, range))
+_PLAIN_TYPES = tuple(_SCALARS) + (list, tuple, dict, set, frozenset)
 _ALLOWED_GLOBALS = {
     ("builtins", t.__name__) for t in (complex, bytearray, range, set, frozenset, slice, bool, int, float, str, bytes)
 } | {("autograder.sites", "AllocationSite"), ("copyreg", "_reconstructor")}
@@ -53,6 +54,8 @@ def plain_type_problem(value: Any, depth: int = 0) -> str | None:
     elif type(value) is dict:
         items = [x for kv in value.items() for x in kv]
     else:
+        return None
+    if all(type(item) in _SCALARS for item in items):  # the common flat case, without recursion
         return None
     for item in items:
         problem = plain_type_problem(item, depth + 1)
