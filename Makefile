@@ -59,4 +59,4 @@ benchmarks: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) workspace build
+	rm -rf $(VENV) .venv-cv workspace build
