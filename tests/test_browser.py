@@ -7,6 +7,7 @@ otherwise to the test's temporary directory.
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.parse
@@ -114,11 +115,17 @@ def test_lab_renders_the_course_and_the_memory_check_chart(chromium, tmp_path):
             page.goto(f"{base}/lab/tree/{rel}/chart.ipynb?token={TOKEN}")
             panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             panel.locator(".jp-Cell").nth(1).wait_for(state="visible")
+            # "Run All Cells" before the kernel is connected is silently dropped: wait until it is idle
+            page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle")).first.wait_for(state="visible")
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
             outputs = panel.locator(".jp-OutputArea-output")
-            outputs.filter(has_text="CheckFailed: sum_of_squares: peak").first.wait_for(state="visible")
+            try:
+                outputs.filter(has_text="CheckFailed: sum_of_squares: peak").first.wait_for(state="visible")
+            except Exception:
+                page.screenshot(path=shots / "failure.png")
+                raise
             # the default python3 kernel is the project's venv
             outputs.filter(has_text=str(ROOT / ".venv" / "bin" / "python")).first.wait_for(state="visible")
             chart = panel.locator(".jp-OutputArea-output img[src^='data:image/png']")
