@@ -14,7 +14,6 @@ from typing import Any, Callable, Sequence
 
 from . import report, transfer
 from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, TAMPERED, Measurement, measure
-from .report import CheckFailed
 from .units import KiB, MiB, format_bytes, format_count
 
 DEFAULT_ALLOWANCE = 16 * KiB
@@ -34,9 +33,7 @@ def _call_text(func: Callable, args: Sequence, kwargs: dict) -> str:
 
 def _fail(rec: dict, headline: str, *details: str) -> None:
     __tracebackhide__ = True
-    text = "\n".join([headline, *[d for d in details if d]])
-    report.emit(rec, "✗ " + headline)
-    raise CheckFailed(text)
+    report.fail(rec, "\n".join([headline, *[d for d in details if d]]))
 
 
 def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True,

@@ -16,7 +16,6 @@ import objgraph
 from . import report, sites
 from .guard import REAL
 from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, measure
-from .report import CheckFailed
 from .units import KiB, format_bytes, format_count
 
 _FRAMES = 16  # deep enough to charge an allocation to the learner's line through library calls
@@ -34,18 +33,12 @@ def _types_text(grown: list[tuple[str, int]]) -> str:
     return "objects left over, by type: " + ", ".join(f"{name} +{format_count(d)}" for name, d in grown)
 
 
-def _sites_text(found: Iterable, heading: str) -> str:
-    text = report.sites_text(tuple(found))
-    return text.replace("where your code held memory at the peak:", heading, 1) if text else ""
-
-
 def _run(probe: Callable, exercise: str, check: str, time_limit: float, memory_cap: int) -> dict:
     __tracebackhide__ = True
     m = measure(probe, memory_cap=memory_cap, time_limit=time_limit, frames=_FRAMES)
     if not m.ok:
         rec = report.record(exercise, check, "error", error=m.error, error_kind=m.error_kind)
-        report.emit(rec, f"✗ {exercise}: {m.error}")
-        raise CheckFailed(f"{exercise}: {m.error}\n{report.output_text(m.output)}".rstrip())
+        report.fail(rec, f"{exercise}: {m.error}\n{report.output_text(m.output)}".rstrip())
     return m.result
 
 
@@ -106,9 +99,8 @@ def check_freed(
             f"{format_bytes(r['left'])} of {format_bytes(r['built'])} not freed (allowed: {format_bytes(allowance)})"
         )
         hint = "a reference cycle keeps them alive: hold back-references (such as a parent) with weakref.ref" if survivors else ""
-        report.emit(rec, "✗ " + headline)
-        raise CheckFailed("\n".join(x for x in (headline, hint, _types_text(r["grown"]),
-                                                 _sites_text(r["sites"], "where the survivors were allocated:")) if x))
+        report.fail(rec, "\n".join(x for x in (headline, hint, _types_text(r["grown"]),
+                                                report.sites_text(r["sites"], "where the survivors were allocated:")) if x))
     report.emit(rec, f"✓ {exercise}: freed by reference counting alone "
                      f"({format_bytes(r['built'])} built, {format_bytes(r['left'])} left)")
 
@@ -155,8 +147,7 @@ def check_no_growth(
     if not ok:
         headline = (f"{exercise}: retained memory grew by {format_bytes(growth)} over {format_count(calls)} calls "
                     f"({per_call}); allowed: {format_bytes(allowance)}")
-        report.emit(rec, "✗ " + headline)
-        raise CheckFailed("\n".join(x for x in (headline, _types_text(r["grown"]),
-                                                 _sites_text(r["sites"], "where the growth was allocated:")) if x))
+        report.fail(rec, "\n".join(x for x in (headline, _types_text(r["grown"]),
+                                                report.sites_text(r["sites"], "where the growth was allocated:")) if x))
     report.emit(rec, f"✓ {exercise}: retained memory stayed flat over {format_count(calls)} calls "
                      f"(grew {format_bytes(max(growth, 0))}, allowed {format_bytes(allowance)})")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Iterable
 
 from . import report
-from .report import CheckFailed
 
 
 def _normalise(answer) -> str:
@@ -31,8 +30,7 @@ def check_format(answer, choices: Iterable[str] = "abcd", question: str = "this 
             message = f"{question}: no answer yet; set it to one of {shown}"
         else:
             message = f"{question}: {answer!r} is not one of the choices {shown}"
-        report.emit(report.record(question, "format", "fail"), "✗ " + message)
-        raise CheckFailed(message)
+        report.fail(report.record(question, "format", "fail"), message)
     report.emit(report.record(question, "format", "pass"), f"✓ {question}: answered")
 
 
@@ -41,11 +39,7 @@ def check_choice(answer, expected: str, explanation: str, question: str = "this 
     __tracebackhide__ = True
     given = _normalise(answer)
     ok = given == expected.lower()
-    rec = report.record(question, "quiz", "pass" if ok else "fail")
-    if not ok:
-        report.emit(rec, f"✗ {question}: {answer!r} is not right")
-        raise CheckFailed(f"{question}: {answer!r} is not right. {explanation}")
-    report.emit(rec, f"✓ {question}: right. {explanation}")
+    _answer_verdict(ok, answer, explanation, question)
 
 
 def _words(text) -> str:
@@ -61,8 +55,7 @@ def check_filled(answer, question: str = "this question", kind: type | tuple = (
         wanted = " or ".join("text" if k is str else "a number" for k in kinds if k in (str, int, float)) or "an answer"
         message = f"{question}: no answer yet; set it to {wanted}" if empty else \
             f"{question}: {answer!r} is not {wanted}"
-        report.emit(report.record(question, "format", "fail"), "✗ " + message)
-        raise CheckFailed(message)
+        report.fail(report.record(question, "format", "fail"), message)
     report.emit(report.record(question, "format", "pass"), f"✓ {question}: answered")
 
 
@@ -75,8 +68,12 @@ def check_short(answer, accepted, explanation: str, question: str = "this questi
         ok = any(isinstance(a, (int, float)) and abs(answer - a) <= tolerance * abs(a) for a in options)
     else:
         ok = _words(answer) in {_words(a) for a in options if isinstance(a, str)}
+    _answer_verdict(ok, answer, explanation, question)
+
+
+def _answer_verdict(ok: bool, answer, explanation: str, question: str) -> None:
+    __tracebackhide__ = True
     rec = report.record(question, "quiz", "pass" if ok else "fail")
     if not ok:
-        report.emit(rec, f"✗ {question}: {answer!r} is not right")
-        raise CheckFailed(f"{question}: {answer!r} is not right. {explanation}")
+        report.fail(rec, f"{question}: {answer!r} is not right. {explanation}", shown=f"{question}: {answer!r} is not right")
     report.emit(rec, f"✓ {question}: right. {explanation}")

@@ -26,7 +26,7 @@ class CheckFailed(AssertionError):
 
 
 class TargetError(RuntimeError):
-    """The instructor's target cannot separate the reference from the naive solution."""
+    """The instructor's reference or naive solution failed: a bug in the test cell, not the learner's."""
 
 
 def record(exercise: str, check: str, verdict: str, **fields: Any) -> dict:
@@ -56,6 +56,13 @@ def emit(rec: dict, text: str) -> None:
             display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<memory chart>"}, raw=True)
 
 
+def fail(rec: dict, message: str, shown: str | None = None) -> None:
+    """Publish a failed check and raise it: ``shown`` (default: the first line) in the notebook, ``message`` raised."""
+    __tracebackhide__ = True
+    emit(rec, "✗ " + (shown or message.splitlines()[0]))
+    raise CheckFailed(message)
+
+
 def _ipython_display():
     try:
         from IPython import get_ipython
@@ -65,11 +72,11 @@ def _ipython_display():
     return display if get_ipython() is not None else None
 
 
-def sites_text(sites) -> str:
+def sites_text(sites, heading: str = "where your code held memory at the peak:") -> str:
     """Indented lines naming where the learner's code held memory."""
     if not sites:
         return ""
-    lines = ["where your code held memory at the peak:"]
+    lines = [heading]
     top = sites[0].size
     for s in sites:
         if s.size < top / 50:  # a line holding 2 % of the top one is noise, usually the test's own

@@ -122,8 +122,7 @@ KERNEL_TRICKS = {
     "hides-the-check-output": (
         {"sum_of_squares": "import IPython.display\nIPython.display.display = lambda *args, **kwargs: None\n"
                            "import autograder.report\nautograder.report._ipython_display = lambda: None\n"
-                           ""
-                           f"def sum_of_squares(n):\n    return sum(x * x for x in range(n))\n"},
+                           "def sum_of_squares(n):\n    return sum(x * x for x in range(n))\n"},
         {"test_sum_of_squares_memory": "checks did not all run"},
     ),
 }

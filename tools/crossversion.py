@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from autograder.units import format_bytes  # noqa: E402
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 THIN = 1.5  # the reference must sit at most target/1.5, the naive at least 1.5 x target
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.M)
@@ -147,9 +149,6 @@ def measure_all(versions, notebooks) -> tuple[list[dict], list[str]]:
 
 
 def fmt(n) -> str:
-    sys.path.insert(0, str(ROOT))
-    from autograder.units import format_bytes
-
     return format_bytes(n) if n is not None else "–"
 
 
