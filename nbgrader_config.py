@@ -37,3 +37,13 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Feedback shows verdicts, measured figures and charts, never the hidden tests: RedactFeedback
+# shrinks tracebacks through test cells to their message and drops hidden code lines from the
+# outputs, then nbgrader's ClearHiddenTests removes the hidden regions from the cells themselves.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.nbgrader_hooks.RedactFeedback",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

@@ -10,9 +10,22 @@ something in the feedback.
 
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 from . import report
+
+# Explanations are hidden-test text: a class's feedback must not become the next class's
+# answer key. nbgrader sets NBGRADER_EXECUTION=autograde while grading; self-study
+# grading (`make grade`) sets AUTOGRADER_EXPLAIN=1 to get them back.
+EXPLAIN_ENV = "AUTOGRADER_EXPLAIN"
+
+
+def explanations_shown() -> bool:
+    """Whether answer checks may explain the right answer (not in an instructor's autograding)."""
+    if os.environ.get(EXPLAIN_ENV) is not None:
+        return os.environ[EXPLAIN_ENV] == "1"
+    return os.environ.get("NBGRADER_EXECUTION") != "autograde"
 
 
 def _normalise(answer) -> str:
@@ -74,6 +87,7 @@ def check_short(answer, accepted, explanation: str, question: str = "this questi
 def _answer_verdict(ok: bool, answer, explanation: str, question: str) -> None:
     __tracebackhide__ = True
     rec = report.record(question, "quiz", "pass" if ok else "fail")
+    why = f" {explanation}" if explanations_shown() else ""
     if not ok:
-        report.fail(rec, f"{question}: {answer!r} is not right. {explanation}", shown=f"{question}: {answer!r} is not right")
-    report.emit(rec, f"✓ {question}: right. {explanation}")
+        report.fail(rec, f"{question}: {answer!r} is not right.{why}", shown=f"{question}: {answer!r} is not right")
+    report.emit(rec, f"✓ {question}: right.{why}")

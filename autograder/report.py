@@ -53,7 +53,20 @@ def emit(rec: dict, text: str) -> None:
 
         png = chart_png(rec)
         if png:
-            display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<memory chart>"}, raw=True)
+            display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<memory chart>"},
+                    metadata={"image/png": {"alt": chart_alt(rec)}}, raw=True)
+
+
+def chart_alt(rec: dict) -> str:
+    """The alternative text of a memory check's chart: what it shows, in words."""
+    if rec.get("check") == "scaling":
+        small, big = rec["sizes"]
+        peaks = rec["measured"]
+        return (f"chart of {rec['exercise']}'s peak memory against n: {format_bytes(peaks[0])} at n={small:,}, "
+                f"{format_bytes(peaks[1])} at n={big:,}, limit {format_bytes(rec['target'])}")
+    others = "".join(f", {name} {format_bytes(rec[name])}" for name in ("reference", "naive") if rec.get(name) is not None)
+    return (f"chart of {rec['exercise']}'s {rec['check']} memory: yours {format_bytes(rec['measured'])}, "
+            f"target {format_bytes(rec['target'])}{others}")
 
 
 def fail(rec: dict, message: str, shown: str | None = None) -> None:

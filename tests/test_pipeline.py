@@ -9,8 +9,11 @@ run. Good gets full marks, wasteful loses exactly the memory points and sees the
 measured-vs-target message, blank gets 0 with clear failures, nothing crashes.
 """
 
+import ast
 import csv
+import html
 import importlib.util
+import json
 import re
 
 import nbformat
@@ -19,6 +22,7 @@ from nbgrader.api import Gradebook
 
 import course
 import tamper_corpus
+from autograder import hidden
 from autograder.report import MIME
 from conftest import ROOT
 
@@ -50,6 +54,26 @@ def submission(release_nb, answers):
         if nbgrader_meta(cell).get("solution") and gid in answers:
             cell.source = answers[gid]
     return nb
+
+
+def feedback_secrets(notebook):
+    """What no feedback page may show: every identifying hidden-test line, and every quiz explanation."""
+    lines, explanations = set(), set()
+    for cell in notebook.cells:
+        if not nbgrader_meta(cell).get("grade"):
+            continue
+        lines.update(hidden.hidden_lines(cell.source))
+        _, hidden_code = hidden.split(cell.source)
+        for node in ast.walk(ast.parse("\n".join(hidden_code))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("check_choice", "check_short"):
+                texts = [a.value for a in node.args[2:3]] + [k.value.value for k in node.keywords if k.arg == "explanation"]
+                explanations.update(t for t in texts if isinstance(t, str))
+    return lines, explanations
+
+
+def page_text(path):
+    """The text a reader sees on an HTML page."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
 
 
 def load_submissions_module(aid):
@@ -165,6 +189,18 @@ def test_assignment_through_nbgrader(aid, tmp_path):
         if memory_tests & set(outputs["wasteful"]):
             assert "CheckFailed" in html
             assert "data:image/png;base64" in html, "the memory chart is missing from the feedback"
+        # feedback never reveals the hidden tests, the reference/naive solutions or the quiz answers
+        secret_lines, explanations = feedback_secrets(nbformat.read(root / "source" / aid / f"{nb_name}.ipynb", as_version=4))
+        assert secret_lines, f"{nb_name} has no hidden tests to protect"
+        for student in ("good", "wasteful", "blank"):
+            text = page_text(root / "feedback" / student / aid / f"{nb_name}.html")
+            # a line the student already has (a lesson, their own solution) is not a secret to them
+            own = (root / "submitted" / student / aid / f"{nb_name}.ipynb").read_text()
+            leaked = sorted(line for line in secret_lines if line in text and json.dumps(line)[1:-1] not in own)
+            assert not leaked, f"{student}'s feedback shows hidden-test lines: {leaked[:3]}"
+            assert hidden.BEGIN not in text and hidden.END not in text
+            told = sorted(e for e in explanations if e in text)
+            assert not told, f"{student}'s feedback explains quiz answers: {told[:2]}"
         records = [o.data[MIME] for outs in outputs["good"].values() for o in outs
                    if o.output_type == "display_data" and MIME in o.get("data", {})]
         assert records and all(r["verdict"] == "pass" for r in records), "machine-readable records missing"

@@ -38,10 +38,10 @@ def nbgrader_env() -> dict:
     return env
 
 
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def nbgrader(course: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run one nbgrader command in ``course`` and return its completed process."""
     cmd = [str(Path(sys.executable).parent / "nbgrader"), *args]
-    proc = subprocess.run(cmd, cwd=course, env=nbgrader_env(), capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=course, env={**nbgrader_env(), **(env or {})}, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -116,7 +116,8 @@ def selfgrade(workspace: Path = WORKSPACE, student: str = "me") -> dict[str, tup
             nbgrader(course, "generate_assignment", aid, "--force")
             shutil.copytree(workspace / aid, course / "submitted" / student / aid,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-            nbgrader(course, "autograde", aid, "--student", student, "--force")
+            # a self-study learner may read the quiz explanations that an instructor's feedback leaves out
+            nbgrader(course, "autograde", aid, "--student", student, "--force", env={"AUTOGRADER_EXPLAIN": "1"})
             nbgrader(course, "generate_feedback", aid, "--student", student, "--force")
             out = workspace / "feedback" / aid
             out.mkdir(parents=True, exist_ok=True)
