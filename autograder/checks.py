@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from . import report, transfer
-from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, TAMPERED, Measurement, measure
+from .measurement import DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, TAMPERED, Measurement, measure, measure_learner
 from .units import KiB, MiB, format_bytes, format_count
 
 DEFAULT_ALLOWANCE = 16 * KiB
-# Resident growth allowed per traced byte: tracemalloc's own per-block bookkeeping is
+# Anonymous resident growth allowed per traced byte: tracemalloc's own per-block bookkeeping is
 # resident but untraced (~1.3x the traced bytes for 32-byte blocks), plus arenas: 3.5x seen.
 RSS_FACTOR, RSS_SLACK = 5, 2 * MiB
 
@@ -37,12 +37,22 @@ def _fail(rec: dict, headline: str, *details: str) -> None:
 
 
 def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True,
-                 result=transfer.NONE, reference_rss: int = 0) -> Measurement:
-    """Measure the learner's call; a call that did not finish fails the check."""
+                 result=transfer.NONE, reference_anon: int = 0, expected=None) -> Measurement:
+    """Measure the learner's call; a call that did not finish fails the check.
+
+    With ``expected`` (a reference's result, for memory checks), a call that returns
+    something else fails too: a memory figure counts only for the right answer.
+    """
     __tracebackhide__ = True
-    m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, traced=traced, result=result, **kwargs)
+    m = measure_learner(func, args, kwargs, memory_cap=memory_cap, time_limit=time_limit, traced=traced, result=result)
     if m.ok and check != "result":
-        m = _hidden_memory(m, reference_rss)
+        m = _hidden_memory(m, reference_anon)
+    if m.ok and expected is not None and not transfer.same(m.result, expected[0]):
+        rec = report.record(exercise, check, "fail", error="a different result while measured")
+        call = call or _call_text(func, args, kwargs)
+        _fail(rec, f"{exercise}: {call} returned {report.short_repr(m.result)} while its memory was measured, but "
+                   f"the reference returned {report.short_repr(expected[0])}: memory counts only for the right answer",
+              report.output_text(m.output))
     if not m.ok:
         rec = report.record(exercise, check, "error", error=m.error, error_kind=m.error_kind)
         call = call or _call_text(func, args, kwargs)
@@ -50,19 +60,20 @@ def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memo
     return m
 
 
-def _hidden_memory(m: Measurement, reference_rss: int = 0) -> Measurement:
-    """A second signal: resident memory that grew far beyond what tracemalloc saw.
+def _hidden_memory(m: Measurement, reference_anon: int = 0) -> Measurement:
+    """A second signal: anonymous resident memory that grew far beyond what tracemalloc saw.
 
-    Memory from ctypes/malloc, mmap or a C extension that does not report to
-    tracemalloc -- or hidden by resetting tracemalloc -- still shows in the
-    process's peak resident set. Honest Python code stays within a small factor of
-    its traced peak (tracemalloc's own bookkeeping, allocator arenas, page rounding)
-    and of the reference's own resident growth, measured the same way in the same run.
+    Memory from a C extension that does not report to tracemalloc -- or hidden by
+    resetting tracemalloc -- still shows in the process's anonymous resident pages,
+    which the parent reads from outside the measured process. Pages of mapped files
+    do not count. Honest Python code stays within a small factor of its traced peak
+    (tracemalloc's own bookkeeping, allocator arenas, page rounding) and of the
+    reference's own growth, measured the same way in the same run.
     """
-    allowed = RSS_FACTOR * (m.peak + reference_rss) + RSS_SLACK
-    if m.max_rss_growth > allowed:
+    allowed = RSS_FACTOR * (m.peak + reference_anon) + RSS_SLACK
+    if m.anon_growth > allowed:
         return replace(m, error_kind=TAMPERED, error=(
-            f"grew its resident memory by {format_bytes(m.max_rss_growth)} while tracemalloc saw a peak of only "
+            f"grew its resident memory by {format_bytes(m.anon_growth)} while tracemalloc saw a peak of only "
             f"{format_bytes(m.peak)}: memory allocated where tracemalloc cannot see it (ctypes, mmap, a C "
             "extension) is not allowed here"))
     return m
@@ -74,9 +85,9 @@ def _hint(m: Measurement) -> str:
     return ""
 
 
-def _run_instructor(func, args, kwargs, role: str) -> Measurement:
+def _run_instructor(func, args, kwargs, role: str, result: str = transfer.NONE) -> Measurement:
     """Measure a reference or naive solution; its failure is the instructor's bug, said so."""
-    m = measure(func, *args, result=transfer.NONE, **kwargs)
+    m = measure(func, *args, result=result, **kwargs)
     if not m.ok:
         raise report.TargetError(f"the {role} solution failed: {m.error}")
     return m
@@ -125,35 +136,41 @@ def check_memory(
     allowance: int = DEFAULT_ALLOWANCE,
     metric: str = "peak",
     exercise: str | None = None,
+    same_result: bool = False,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_cap: int = DEFAULT_MEMORY_CAP,
 ) -> None:
     """Fail unless the learner's ``metric`` ("peak" or "retained") is within ``factor`` × the reference's + ``allowance``.
 
     ``reference`` (and ``naive``, if given, for the record and the message) are
-    called with the same arguments in the same run.
+    called with the same arguments in the same run. With ``same_result`` the
+    learner's call must also return what the reference returns (plain data), so
+    code cannot take a cheap wrong path when its input is large; leave it False
+    when the reference is only a baseline that computes something else.
     """
     __tracebackhide__ = True
     if metric not in ("peak", "retained"):
         raise ValueError("metric is 'peak' or 'retained'")
     kwargs = kwargs or {}
     exercise = _name(func, exercise)
-    ref_m = _run_instructor(reference, args, kwargs, "reference")
+    mode = transfer.PLAIN if same_result else transfer.NONE
+    ref_m = _run_instructor(reference, args, kwargs, "reference", mode)
     ref = getattr(ref_m, metric)
     nai = getattr(_run_instructor(naive, args, kwargs, "naive"), metric) if naive else None
     target = int(factor * ref + allowance)
-    m = _run_learner(func, args, kwargs, exercise, metric, time_limit, memory_cap, reference_rss=ref_m.max_rss_growth)
+    m = _run_learner(func, args, kwargs, exercise, metric, time_limit, memory_cap, result=mode,
+                     reference_anon=ref_m.anon_growth, expected=(ref_m.result,) if same_result else None)
     got = getattr(m, metric)
     rec = report.record(
         exercise, metric, "pass" if got <= target else "fail",
         measured=got, target=target, reference=ref, naive=nai,
-        factor=factor, allowance=allowance, elapsed=m.elapsed, rss=m.max_rss_growth, reference_rss=ref_m.max_rss_growth,
+        factor=factor, allowance=allowance, elapsed=m.elapsed, anon=m.anon_growth, reference_anon=ref_m.anon_growth,
     )
     others = f"reference: {format_bytes(ref)}" + (f", naive: {format_bytes(nai)}" if nai is not None else "")
     if got > target:
         if metric == "peak":
-            m = measure(func, *args, memory_cap=memory_cap, time_limit=time_limit, diagnose=True,
-                        result=transfer.NONE, **kwargs)
+            m = measure_learner(func, args, kwargs, memory_cap=memory_cap, time_limit=time_limit, diagnose=True,
+                                result=transfer.NONE)
         _fail(
             rec,
             f"{exercise}: {metric} {format_bytes(got)} is over the target {format_bytes(target)} ({others})",
@@ -172,13 +189,15 @@ def check_scaling(
     slack: float = 1.25,
     allowance: int = DEFAULT_ALLOWANCE,
     exercise: str | None = None,
+    same_result: bool = False,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_cap: int = DEFAULT_MEMORY_CAP,
 ) -> None:
     """Fail unless ``func(n)``'s peak grows no faster than ``growth`` ("constant" or "linear") from n to k·n.
 
     The bound at the larger size is ``slack`` × (peak at the smaller size, times k
-    for "linear") + ``allowance``.
+    for "linear") + ``allowance``. With a ``reference`` and ``same_result``, the
+    learner's calls must also return what the reference returns at both sizes.
     """
     __tracebackhide__ = True
     if growth not in ("constant", "linear"):
@@ -191,14 +210,20 @@ def check_scaling(
         return int(slack * scale * peak_small + allowance)
 
     ref = naive_peaks = None
-    ref_rss = (0, 0)
+    ref_anon = (0, 0)
+    expected = (None, None)
+    mode = transfer.PLAIN if reference and same_result else transfer.NONE
     if reference:
-        ref_ms = [_run_instructor(reference, (n,), {}, "reference") for n in sizes]
-        ref, ref_rss = tuple(m.peak for m in ref_ms), tuple(m.max_rss_growth for m in ref_ms)
+        ref_ms = [_run_instructor(reference, (n,), {}, "reference", mode) for n in sizes]
+        ref, ref_anon = tuple(m.peak for m in ref_ms), tuple(m.anon_growth for m in ref_ms)
+        if same_result:
+            expected = tuple((m.result,) for m in ref_ms)
     if naive:
         naive_peaks = tuple(_run_instructor(naive, (n,), {}, "naive").peak for n in sizes)
-    m_small = _run_learner(func, (small,), {}, exercise, "scaling", time_limit, memory_cap, reference_rss=ref_rss[0])
-    m_big = _run_learner(func, (big,), {}, exercise, "scaling", time_limit, memory_cap, reference_rss=ref_rss[1])
+    m_small = _run_learner(func, (small,), {}, exercise, "scaling", time_limit, memory_cap, result=mode,
+                           reference_anon=ref_anon[0], expected=expected[0])
+    m_big = _run_learner(func, (big,), {}, exercise, "scaling", time_limit, memory_cap, result=mode,
+                         reference_anon=ref_anon[1], expected=expected[1])
     limit = bound(m_small.peak)
     ok = m_big.peak <= limit
     rec = report.record(
@@ -206,13 +231,14 @@ def check_scaling(
         measured=[m_small.peak, m_big.peak], target=limit,
         reference=list(ref) if ref else None, naive=list(naive_peaks) if naive_peaks else None,
         reference_target=bound(ref[0]) if ref else None, naive_target=bound(naive_peaks[0]) if naive_peaks else None,
-        rss=[m_small.max_rss_growth, m_big.max_rss_growth], reference_rss=list(ref_rss),
+        anon=[m_small.anon_growth, m_big.anon_growth], reference_anon=list(ref_anon),
     )
     n1, n2 = format_count(small), format_count(big)
     ref_text = f"; reference: {format_bytes(ref[0])} → {format_bytes(ref[1])}" if ref else ""
     law = "stay constant" if growth == "constant" else f"grow at most linearly (×{big / small:g})"
     if not ok:
-        m = measure(func, big, memory_cap=memory_cap, time_limit=time_limit, diagnose=True, result=transfer.NONE)
+        m = measure_learner(func, (big,), {}, memory_cap=memory_cap, time_limit=time_limit, diagnose=True,
+                            result=transfer.NONE)
         _fail(
             rec,
             f"{exercise}: peak grew from {format_bytes(m_small.peak)} at n={n1} to {format_bytes(m_big.peak)} at n={n2}, "

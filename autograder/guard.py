@@ -1,24 +1,31 @@
 """Keep the learner's code from switching off or resetting the measurement.
 
 The real tracemalloc functions are captured from the C module ``_tracemalloc``
-when the autograder is imported (the locked first cell of every notebook), so a
-learner who later replaces ``tracemalloc.start`` or ``tracemalloc.get_traced_memory``
-fools nobody. Inside the measured child the public control functions are replaced
-by tripwires: a call to stop, clear, reset or restart tracing is recorded and
-ignored, and the check fails with a message naming it.
+when this module is loaded, so a learner who later replaces ``tracemalloc.start``
+or ``tracemalloc.get_traced_memory`` fools nobody. Inside a traced child the
+public control functions become tripwires: a call to stop, clear, reset or
+restart tracing is recorded and ignored, and the check fails with a message
+naming it. References to the real functions that the learner's code took
+beforehand are disarmed too, or, where they cannot be (inside a
+``functools.partial``, a tuple...), the measurement fails, naming where they are.
+A canary allocation whose trace must survive the call catches whatever else
+clears or restarts tracing.
 """
 
 from __future__ import annotations
 
 import _tracemalloc
-import gc
-import sys
 import tracemalloc
-from types import SimpleNamespace
+from gc import freeze as _gc_freeze
+from gc import get_referrers as _get_referrers
+from gc import unfreeze as _gc_unfreeze
+from sys import getrefcount as _getrefcount
+from types import CellType, FunctionType, SimpleNamespace
 
 _get_traces = _tracemalloc._get_traces
 _get_traceback_limit = _tracemalloc.get_traceback_limit
 _Snapshot = tracemalloc.Snapshot
+_MODULES = (tracemalloc, _tracemalloc)
 
 
 def _take_snapshot() -> tracemalloc.Snapshot:
@@ -34,13 +41,37 @@ REAL = SimpleNamespace(
     clear_traces=_tracemalloc.clear_traces,
     reset_peak=getattr(_tracemalloc, "reset_peak", None),
     get_object_traceback=_tracemalloc._get_object_traceback,
+    get_traces=_get_traces,
+    get_traceback_limit=_get_traceback_limit,
     take_snapshot=_take_snapshot,
 )
 
 # functions a measured call must not call, on both modules
-_CONTROLS = ("start", "stop", "clear_traces", "reset_peak")
-_tripped: list[str] = []
-_canary: list[bytearray] = []
+CONTROLS = ("start", "stop", "clear_traces", "reset_peak")
+_REAL_CONTROLS = tuple(getattr(REAL, name) for name in CONTROLS if getattr(REAL, name) is not None)
+_canary: list = []
+
+try:  # glibc's mallopt, for one malloc arena in the measured child (see child._cap_address_space)
+    import ctypes as _ctypes
+
+    MALLOPT = _ctypes.CDLL(None).mallopt
+except (OSError, AttributeError, ImportError):
+    MALLOPT = None
+
+# The tripwires are handed to the learner's code (as tracemalloc's functions), so they live in a
+# namespace of their own: it holds nothing but their record, never a real function.
+_WIRES_SOURCE = '''
+tripped = []
+def make(name):
+    def tripwire(*args, **kwargs):
+        tripped.append(name)
+    tripwire.__name__ = tripwire.__qualname__ = name
+    return tripwire
+def is_tracing():
+    return False
+def get_traced_memory():
+    return (0, 0)
+'''
 
 
 def verify() -> None:
@@ -51,58 +82,83 @@ def verify() -> None:
             raise RuntimeError(f"tracemalloc.{name} was replaced before the autograder was imported")
 
 
-def arm_tripwires() -> None:
+_wires: dict = {}
+
+
+def arm_tripwires() -> str | None:
     """In the measured child only: replace tracemalloc's control functions by recorders.
 
-    Also replaced: references to them the learner's code took beforehand (``from
-    tracemalloc import reset_peak``) wherever they sit in a dict, list or closure;
-    and ``is_tracing``/``get_traced_memory`` answer as if nothing were traced, so
-    code cannot behave differently because it is being measured.
+    References to them that the learner's code took beforehand (``from tracemalloc
+    import reset_peak``, a default argument, a closure) are replaced as well; a
+    reference that cannot be replaced is reported as a one-line problem. Also
+    ``is_tracing``/``get_traced_memory`` answer as if nothing were traced, so code
+    cannot behave differently because it is being measured.
     """
-    wires = {name: _tripwire(name) for name in _CONTROLS if getattr(REAL, name, None) is not None}
-    for module in (tracemalloc, _tracemalloc):
-        for name, wire in wires.items():
+    namespace: dict = {}
+    exec(compile(_WIRES_SOURCE, "<autograder tripwires>", "exec"), namespace)
+    _wires.clear()
+    _wires.update(namespace=namespace)
+    wires = {id(fn): namespace["make"](name) for name, fn in zip(CONTROLS, _REAL_CONTROLS)}
+    names = {id(fn): name for name, fn in zip(CONTROLS, _REAL_CONTROLS)}
+    for module in _MODULES:
+        for name, fn in zip(CONTROLS, _REAL_CONTROLS):
             if hasattr(module, name):
-                setattr(module, name, wire)
-        module.is_tracing = _not_tracing
-        module.get_traced_memory = _nothing_traced
-    _replace_captured({id(getattr(REAL, name)): wire for name, wire in wires.items()})
+                setattr(module, name, wires[id(fn)])
+        module.is_tracing = namespace["is_tracing"]
+        module.get_traced_memory = namespace["get_traced_memory"]
+    return _disarm_captured(wires, names)
 
 
-def _not_tracing() -> bool:
-    return False
-
-
-def _nothing_traced() -> tuple[int, int]:
-    return (0, 0)
-
-
-def _replace_captured(wires: dict[int, object]) -> None:
-    originals = [getattr(REAL, name) for name in _CONTROLS if getattr(REAL, name, None) is not None]
-    # sys.getrefcount is 2 for a function only REAL's namespace holds (plus the argument): cheap to test
-    if all(sys.getrefcount(f) <= 2 for f in originals):
-        return
-    gc.unfreeze()  # get_referrers does not search the objects measure() froze before forking
-    holders = [r for r in gc.get_referrers(*originals) if r is not vars(REAL)]
+def _disarm_captured(wires: dict, names: dict) -> str | None:
+    # REAL's own dict and the argument tuple of this call are the only expected holders
+    if all(_getrefcount(fn) <= 3 for fn in _REAL_CONTROLS):
+        return None
+    _gc_unfreeze()  # get_referrers does not search frozen objects (measure() freezes the parent's before forking)
+    try:
+        holders = _get_referrers(*_REAL_CONTROLS)
+    finally:
+        _gc_freeze()  # frozen again: the collector and the leak checks then see only what the call makes
+    own = vars(REAL)
+    stuck = []
     for holder in holders:
-        if isinstance(holder, dict):
-            for key, value in list(holder.items()):
+        if holder is own or holder is _REAL_CONTROLS or holder is holders:
+            continue
+        if isinstance(holder, dict):  # dict's own methods: a subclass's overrides are the learner's code
+            for key, value in list(dict.items(holder)):
                 if id(value) in wires:
-                    holder[key] = wires[id(value)]
-        elif isinstance(holder, list):
+                    dict.__setitem__(holder, key, wires[id(value)])
+        elif type(holder) is list:
             for i, value in enumerate(holder):
                 if id(value) in wires:
                     holder[i] = wires[id(value)]
-        elif type(holder).__name__ == "cell":
+        elif type(holder) is CellType:
             holder.cell_contents = wires[id(holder.cell_contents)]
+        elif type(holder) is tuple and _replace_defaults(holder, wires):
+            continue
+        else:
+            held = [names[id(v)] for v in _contents(holder) if id(v) in names]
+            stuck.append(f"tracemalloc.{held[0] if held else 'a control function'} inside a {type(holder).__name__}")
+    if stuck:
+        return (f"holds {stuck[0]}, where it cannot be disarmed; code under test must not control tracemalloc")
+    return None
 
 
-def _tripwire(name: str):
-    def tripwire(*args, **kwargs):
-        _tripped.append(name)
+def _replace_defaults(defaults: tuple, wires: dict) -> bool:
+    """A tuple that is some functions' default arguments: give them new defaults; True if that was all it was."""
+    owners = [f for f in _get_referrers(defaults) if type(f) is FunctionType and f.__defaults__ is defaults]
+    if not owners:
+        return False
+    fresh = tuple(wires.get(id(v), v) for v in defaults)
+    for function in owners:
+        function.__defaults__ = fresh
+    return True
 
-    tripwire.__name__ = name
-    return tripwire
+
+def _contents(holder) -> tuple:
+    try:
+        return tuple(holder) if isinstance(holder, (tuple, frozenset, set)) else ()
+    except Exception:
+        return ()
 
 
 def plant_canary() -> None:
@@ -111,6 +167,7 @@ def plant_canary() -> None:
     Clearing traces, or stopping and restarting tracing, forgets it -- even when
     the learner reached the real function through a reference taken earlier.
     """
+    _canary.clear()
     _canary.append(bytearray(64))
 
 
@@ -118,9 +175,12 @@ def tamper_after_call() -> str | None:
     """A one-line reason when the measured call interfered with tracemalloc, else None."""
     if _canary and REAL.get_object_traceback(_canary[0]) is None and REAL.is_tracing():
         return "cleared or restarted tracemalloc while being measured; code under test must not control tracemalloc"
-    if _tripped:
-        names = ", ".join(f"tracemalloc.{n}()" for n in dict.fromkeys(_tripped))
-        return f"called {names} while being measured; code under test must not control tracemalloc"
+    tripped = _wires.get("namespace", {}).get("tripped", [])
+    if tripped and type(tripped) is list:
+        called = [n for n in tripped if type(n) is str]
+        if called:
+            names = ", ".join(f"tracemalloc.{n}()" for n in dict.fromkeys(called))
+            return f"called {names} while being measured; code under test must not control tracemalloc"
     if not REAL.is_tracing():
         return "stopped tracemalloc while being measured; code under test must not control tracemalloc"
     return None

@@ -12,12 +12,14 @@ than on a frame inside ``sum``.
 
 from __future__ import annotations
 
+import _tracemalloc
 import functools
 import linecache
 import os
 import re
 import sys
 import sysconfig
+import tracemalloc
 from typing import NamedTuple
 
 _AUTOGRADER_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -78,8 +80,8 @@ class PeakWatcher:
 
     LIMIT = 3
 
-    def __init__(self, tm, threshold: int):
-        self._tm = tm
+    def __init__(self, get_traced_memory, threshold: int):
+        self._traced = get_traced_memory
         self._threshold = threshold
         self._snapshot = None
         self._old_trace = self._old_profile = None
@@ -94,8 +96,8 @@ class PeakWatcher:
         sys.setprofile(self._old_profile)
 
     def _check(self) -> None:
-        if self._snapshot is None and self._tm.get_traced_memory()[0] >= self._threshold:
-            self._snapshot = self._tm.take_snapshot()
+        if self._snapshot is None and self._traced()[0] >= self._threshold:
+            self._snapshot = take_snapshot()
             sys.settrace(None)
             sys.setprofile(None)
 
@@ -115,6 +117,11 @@ class PeakWatcher:
     def top_sites(self) -> tuple:
         """Rank the snapshot's lines; call after tracing stopped (ranking allocates, and traced allocation is slow)."""
         return learner_sites(self._snapshot, self.LIMIT) if self._snapshot is not None else ()
+
+
+def take_snapshot() -> tracemalloc.Snapshot:
+    """A snapshot of the traces, through the C module (the measured child replaces tracemalloc's functions)."""
+    return tracemalloc.Snapshot(_tracemalloc._get_traces(), _tracemalloc.get_traceback_limit())
 
 
 def learner_sites(snapshot, limit: int = 3) -> tuple:

@@ -32,7 +32,7 @@ TRICKS = {
         answers={"sum_of_squares": "import tracemalloc\n"
                                    "def sum_of_squares(n, _reset=tracemalloc.reset_peak):\n"
                                    f"    r = {_WASTE}\n    _reset()\n    return r\n"},
-        caught="tracemalloc saw a peak of only",  # the resident-memory signal
+        caught="must not control tracemalloc",  # default arguments are disarmed too
     ),
     "clear-traces-in-the-c-module": dict(
         answers={"sum_of_squares": f"import _tracemalloc\ndef sum_of_squares(n):\n    r = {_WASTE}\n"
@@ -43,7 +43,7 @@ TRICKS = {
         answers={"sum_of_squares": "import tracemalloc\n"
                                    "def sum_of_squares(n, _stop=tracemalloc.stop, _start=tracemalloc.start):\n"
                                    f"    r = {_WASTE}\n    _stop()\n    _start()\n    return r\n"},
-        caught="cleared or restarted tracemalloc",
+        caught="must not control tracemalloc",
     ),
     "precomputed-table-for-the-visible-sizes": dict(
         answers={"sum_of_squares": "_TABLE = {n: sum(x * x for x in range(n)) for n in (50_000, 200_000, 100_000, 300_000, 400_000)}\n"

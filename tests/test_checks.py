@@ -91,7 +91,19 @@ def test_check_memory_on_retained_memory():
 
     check_memory(keeps_nothing, (50_000,), reference=keeps_nothing, metric="retained", exercise="r")
     with pytest.raises(CheckFailed, match=r"^r: retained .* is over the target"):
-        check_memory(keeps_list, (50_000,), reference=keeps_nothing, metric="retained", exercise="r")
+        check_memory(keeps_list, (50_000,), reference=keeps_nothing, metric="retained", exercise="r",
+                     same_result=False)
+
+
+def test_memory_counts_only_for_the_right_answer():
+    def cheap_when_large(n):  # right on the small inputs a correctness check would try, cheap and wrong on large ones
+        return 0 if n > 100_000 else sum([x * x for x in range(n)])
+
+    with pytest.raises(CheckFailed, match=r"^s: cheap_when_large\(200000\) returned 0 while its memory was measured, "
+                                          r"but the reference returned \d+: memory counts only for the right answer"):
+        check_memory(cheap_when_large, (200_000,), reference=ref_sum, exercise="s", same_result=True)
+    with pytest.raises(CheckFailed, match="memory counts only for the right answer"):
+        check_scaling(cheap_when_large, (50_000, 200_000), reference=ref_sum, exercise="s", same_result=True)
 
 
 def test_check_scaling_constant_and_linear():
@@ -147,9 +159,11 @@ def test_check_freed_tells_weak_from_strong_parents():
     with pytest.raises(CheckFailed) as e:
         check_freed(lambda: tree(StrongNode), types=["StrongNode"], exercise="Node")
     lines = str(e.value).splitlines()
-    assert lines[0].startswith("Node: 85 of 85 StrongNode objects survived dropping the structure")
+    assert lines[0].startswith("Node: 85 of 85 StrongNode objects")
+    assert "survived dropping the structure" in lines[0]
     assert "weakref.ref" in lines[1]
-    assert "StrongNode +85" in lines[2]
+    assert lines[2] == "where the memory left was allocated:"
+    assert any("self.data, self.children, self.parent = data, [], None" in line for line in lines[3:])
 
 
 _log = []
@@ -167,7 +181,8 @@ def test_check_no_growth_finds_the_leaking_line():
     with pytest.raises(CheckFailed) as e:
         check_no_growth(leaky, exercise="handler", calls=1000, warmup=100, allowance=16 * KiB)
     lines = str(e.value).splitlines()
-    assert lines[0].startswith("handler: retained memory grew by ") and "over 1,000 calls" in lines[0]
+    assert lines[0].startswith("handler: memory grew by ") and "over 1,000 then 4,000 calls" in lines[0]
+    assert "per call): a leak" in lines[0]
     assert any('_log.append({"id": i, "payload": "x" * 100})' in line for line in lines[1:])
     assert _log == []  # the leak happened in the child only
 

@@ -1,0 +1,279 @@
+"""Leak programs, run by the measured child's main thread (see :mod:`autograder.child`).
+
+* :func:`freed`: with the cycle collector off, the learner's ``build()`` runs on its
+  own thread; the main thread records every tracked object reachable from what it
+  returned and allocated during the build (by identity, type and allocation
+  traceback), drops it, and lists the recorded objects still alive -- whatever their
+  class is called. Memory left behind is the positive growth per allocation site,
+  so churn cancels but a ballast released during the build cannot hide a leak.
+* :func:`no_growth`: the learner's operation runs in a warm-up, then in two windows
+  of N and 4N calls; between windows the main thread collects garbage, reads the
+  growth per allocation site, and lets the parent read the anonymous resident memory
+  (which sees SQLite, mmap and C allocations tracemalloc cannot).
+
+Everything here runs on the main thread, which never runs the learner's code
+except its finalizers when a dropped structure dies; it uses only functions bound
+when the module is loaded (in the grading sandbox it is loaded privately).
+"""
+
+from __future__ import annotations
+
+from _tracemalloc import _get_traces
+from gc import callbacks as _gc_callbacks
+from gc import collect as _collect
+from gc import disable as _disable
+from gc import enable as _enable
+from gc import get_freeze_count as _get_freeze_count
+from gc import get_objects as _get_objects
+from gc import get_referents as _get_referents
+from gc import is_tracked as _is_tracked
+from gc import isenabled as _isenabled
+from sysconfig import get_paths as _get_paths
+
+from . import guard, learner_thread
+
+FRAMES = 16  # deep enough to find the learner's line under library calls, and a thread's learner frames
+FREE_LIST_WARMING = 2100  # objects of each kind allocated and dropped to fill the interpreter's free lists
+WARMED_TUPLE_SIZES = range(1, 11)
+FREE_LIST_CAPACITY = 200  # lists, dicts, floats: their free lists hold 80-100  # the tuple free lists that fill up in ordinary structures
+TOP_SITES = 3
+TOP_TYPES = 5
+
+_type_name = type.__dict__["__name__"].__get__  # the class's own name, without running a metaclass's code
+_calls = learner_thread.calls
+_HERE = __file__.rsplit("/", 1)[0] + "/"
+_CHILD = _HERE + "child.py"  # the measured child's main thread runs from there
+_LIBRARY = tuple(sorted({p + "/" for p in (_get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+                         if p}))
+
+
+_owners: dict = {}
+
+
+def _owner(filename: str) -> str:
+    """'harness' for the autograder's own files, 'library' for the standard library and site-packages, else 'learner'."""
+    who = _owners.get(filename)
+    if who is None:
+        if filename.startswith(_HERE):
+            who = "harness"
+        elif filename.startswith(_LIBRARY) or filename.startswith("<frozen") or filename == "<string>":
+            who = "library"
+        else:
+            who = "learner"
+        _owners[filename] = who
+    return who
+
+
+def _conditions() -> tuple:
+    """What the check relies on and the learner's code could change: frozen objects, gc callbacks, gc on/off."""
+    return _get_freeze_count(), tuple(id(c) for c in list(_gc_callbacks)), _isenabled()
+
+
+def _changed(before: tuple, after: tuple) -> str | None:
+    if after[0] > before[0]:  # (frozen objects that die lower the count: only a rise means gc.freeze())
+        return "froze objects with gc.freeze() while being checked: frozen objects would hide from the check"
+    if after[1] != before[1]:
+        return "changed gc.callbacks while being checked"
+    if after[2] != before[2]:
+        return "switched the cycle collector back on while being checked, which the check turns off on purpose"
+    return None
+
+
+def _warm_free_lists() -> None:
+    """Fill the interpreter's free lists with the harness's own objects, so the learner's build is not shaped by them."""
+    junk = []
+    for size in WARMED_TUPLE_SIZES:
+        junk.extend(tuple(range(size)) for _ in range(FREE_LIST_WARMING))
+    junk.extend([i] for i in range(FREE_LIST_CAPACITY))
+    junk.extend({i: i} for i in range(FREE_LIST_CAPACITY))
+    junk.extend(i + 0.5 for i in range(FREE_LIST_CAPACITY))
+    junk.clear()
+
+
+def _by_site() -> dict:
+    """Traced bytes per allocation traceback, the harness's own bookkeeping left out."""
+    # _tracemalloc shares one tuple per distinct traceback: group by identity, classify each group once
+    groups: dict = {}
+    for trace in _get_traces():
+        group = groups.get(id(trace[2]))
+        if group is None:
+            groups[id(trace[2])] = [trace[2], trace[1]]
+        else:
+            group[1] += trace[1]
+    sizes: dict = {}
+    for frames, size in groups.values():
+        if not _is_harness(frames):
+            sizes[frames] = sizes.get(frames, 0) + size
+    return sizes
+
+
+def _is_harness(frames: tuple) -> bool:
+    """An allocation of the harness's own bookkeeping on the child's main thread.
+
+    ``frames`` are innermost first. The innermost frame that is not a library's must
+    be the autograder's, and the main thread's program must be on the stack: the
+    learner's thread starts elsewhere, so an autograder function called by the
+    learner's code there is charged to the learner.
+    """
+    for filename, _ in frames:
+        who = _owner(filename)
+        if who == "learner":
+            return False
+        if who == "harness":
+            return any(f[0] == _CHILD for f in frames)
+    return False
+
+
+def _growth(before: dict, after: dict) -> tuple[int, list]:
+    """(sum of the positive growth per site, the sites that grew most as (frames, bytes))."""
+    grown = []
+    total = 0
+    for frames, size in after.items():
+        delta = size - before.get(frames, 0)
+        if delta > 0:
+            total += delta
+            grown.append((frames, delta))
+    grown.sort(key=lambda fd: fd[1], reverse=True)
+    return total, grown[:50]
+
+
+def _learner_line(frames: tuple):
+    """(filename, lineno) of the innermost learner frame of a traceback (innermost first), or None."""
+    for filename, lineno in frames:
+        if _owner(filename) == "learner":
+            return filename, lineno
+    return None
+
+
+def _sites(grown: list) -> list:
+    """[(filename, lineno, bytes, blocks)] of the learner lines that grew most."""
+    lines: dict = {}
+    for frames, delta in grown:
+        where = _learner_line(frames)
+        if where is not None:
+            lines[where] = lines.get(where, 0) + delta
+    ranked = sorted(lines.items(), key=lambda kv: kv[1], reverse=True)[:TOP_SITES]
+    return [(filename, lineno, size) for (filename, lineno), size in ranked]
+
+
+def _type_counts() -> dict:
+    counts: dict = {}
+    for obj in _get_objects():
+        name = _type_name(type(obj))
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+# --------------------------------------------------------------------------- freed
+
+
+def freed(session, build, args, kwargs) -> dict:
+    """Build, record what was built, drop it, and report what survived and what memory was left."""
+    _collect()
+    # What the build did not make. The parent froze its objects before forking, so the cycle collector's lists
+    # (and this set, made before tracing starts) hold only what the child made itself: a few thousand objects.
+    existing = {id(obj) for obj in _get_objects()}
+    problem = session.start_tracing(FRAMES)
+    if problem:
+        return session.failure("tampered", problem)
+    _disable()
+    before_conditions = _conditions()
+    try:
+        _warm_free_lists()  # while tracing: blocks the build reuses are charged to the harness, not to the learner
+        before = _by_site()
+        session.mark("start")
+        outcome = session.learner(build, args, kwargs)
+        if outcome[0] != "ok":
+            return session.failure(outcome[0], outcome[1])
+        built, _ = _growth(before, _by_site())
+        made = {id(obj) for obj in _get_objects()}
+        made.difference_update(existing)
+        recorded = _record_reachable(outcome[1], made)
+        existing = made = None
+        # Full free lists now: what the drop frees is given back, instead of parked in a free list at its site.
+        _warm_free_lists()
+        outcome = None  # the only reference to the structure: dropping it is the test
+        changed = _changed(before_conditions, _conditions())
+        survivors = _survivors(recorded)
+        built_counts: dict = {}
+        for _, name in recorded.values():
+            built_counts[name] = built_counts.get(name, 0) + 1
+        recorded = None
+        left, grown = _growth(before, _by_site())
+    finally:
+        _enable()
+    if changed:
+        return session.failure("tampered", changed)
+    return {**session.failure(None, None),
+            "result": {"built": built, "left": left, "survivors": survivors, "built_counts": built_counts,
+                       "sites": _sites(grown)}}
+
+
+def _record_reachable(root, made: set) -> dict:
+    """id -> (type id, type name) of every object the cycle collector tracks that is reachable from ``root``
+    and was made by the build (what existed before -- classes, modules, shared constants -- is not the build's)."""
+    recorded: dict = {}
+    stack = [root]
+    root = None
+    while stack:
+        obj = stack.pop()
+        key = id(obj)
+        if key in recorded or key not in made or not _is_tracked(obj):
+            continue
+        kind = type(obj)
+        recorded[key] = (id(kind), _type_name(kind))
+        stack.extend(_get_referents(obj))
+    return recorded
+
+
+def _survivors(recorded: dict) -> dict:
+    """Type name -> how many recorded objects are still alive (same address and type)."""
+    found: dict = {}
+    objects = _get_objects()
+    for obj in objects:
+        entry = recorded.get(id(obj))
+        if entry is None or id(type(obj)) != entry[0] or obj is objects or obj is found:
+            continue
+        found[entry[1]] = found.get(entry[1], 0) + 1
+    return found
+
+
+# --------------------------------------------------------------------------- no_growth
+
+
+def no_growth(session, operation, args, kwargs) -> dict:
+    """Call ``operation(i)`` for a warm-up, then two windows of N and 4N calls; report each window's growth."""
+    options = session.options
+    n = max(1, options.calls)
+    windows = ((options.warmup, options.warmup + n), (options.warmup + n, options.warmup + 5 * n))
+    _collect()
+    problem = session.start_tracing(FRAMES)
+    if problem:
+        return session.failure("tampered", problem)
+    outcome = session.learner(_calls, (operation, 0, options.warmup))
+    if outcome[0] != "ok":
+        return session.failure(outcome[0], outcome[1])
+    _collect()
+    session.mark("window 0")
+    readings = [(_by_site(), _type_counts())]
+    for k, (start, stop) in enumerate(windows, 1):
+        outcome = session.learner(_calls, (operation, start, stop))
+        if outcome[0] != "ok":
+            return session.failure(outcome[0], outcome[1])
+        _collect()
+        readings.append((_by_site(), _type_counts() if k == len(windows) else None))
+        session.mark(f"window {k}")
+    tamper = guard.tamper_after_call()
+    if tamper:
+        return session.failure("tampered", tamper)
+    growth, grown = [], []
+    for (before, _), (after, _) in zip(readings, readings[1:]):
+        total, sites_grown = _growth(before, after)
+        growth.append(total)
+        grown = sites_grown
+    first_types, last_types = readings[0][1], readings[-1][1]
+    types = sorted(((name, count - first_types.get(name, 0)) for name, count in last_types.items()
+                    if count > first_types.get(name, 0)), key=lambda nc: nc[1], reverse=True)[:TOP_TYPES]
+    return {**session.failure(None, None),
+            "result": {"windows": [stop - start for start, stop in windows], "growth": growth,
+                       "sites": _sites(grown), "types": types}}
