@@ -11,7 +11,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup browser lab workspace grade test release crossversion benchmarks clean
+.PHONY: setup browser graphviz sandbox lab workspace grade test release gradebook student-package crossversion benchmarks bench-grading clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,14 @@ $(STAMP): pyproject.toml
 workspace: setup
 	$(BIN)/python tools/course.py workspace
 
-lab: workspace
+# The course's JupyterLab defaults (no news prompt, no update check) come from course/jupyter-config/labconfig;
+# JUPYTER_CONFIG_PATH puts them before every other config dir, and the learner's own settings still win over them.
+lab: workspace graphviz
+	JUPYTER_CONFIG_PATH="$(CURDIR)/course/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) course/start.ipynb
 
 # Self-study: grade workspace/ with the hidden tests; feedback pages go to workspace/feedback/.
-grade: setup
+grade: setup sandbox
 	$(BIN)/python tools/course.py selfgrade
 
 # Debian's Chromium for tests/test_browser.py (Playwright drives it; never `playwright install`).
@@ -41,7 +44,21 @@ browser:
 	    || echo "Could not install chromium, so the browser test will be skipped"; \
 	  else echo "Chromium is missing, so the browser test will be skipped: sudo apt-get install chromium"; fi; }
 
-test: setup browser
+# Debian's Graphviz: its `dot` draws objgraph's reference graphs inline (chapters 3 and 8); without it they print as chains.
+graphviz:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz \
+	    || echo "Could not install graphviz, so reference graphs print as chains: sudo apt-get install graphviz"; \
+	  else echo "Graphviz is missing, so reference graphs print as chains: sudo apt-get install graphviz (or brew/conda install graphviz)"; fi; }
+
+# Debian's bubblewrap: autograding runs each submission's code in its own sandbox (autograder/sandbox.py).
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap \
+	    || echo "Could not install bubblewrap: autograding will refuse to run unless AUTOGRADER_SANDBOX=off"; \
+	  else echo "bubblewrap is missing, so autograding refuses to run unsandboxed: sudo apt-get install bubblewrap (or AUTOGRADER_SANDBOX=off)"; fi; }
+
+test: setup browser graphviz sandbox
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every memory target's reference and naive figures on CPython 3.10-3.13; fails on thin margins.
@@ -52,11 +69,27 @@ crossversion: setup
 release: setup
 	$(BIN)/python tools/course.py generate
 
+# A class's gradebook: `nbgrader generate_assignment ID --force` here for every assignment (or ASSIGNMENTS="id ...").
+# --force because release/ is committed: without it nbgrader skips the assignment and leaves the gradebook empty.
+ASSIGNMENTS ?=
+gradebook: setup
+	$(BIN)/python tools/course.py gradebook $(ASSIGNMENTS)
+
+# What students get, without source/: in $(DIST)/, a wheel (autograder + `python-memory student-setup`) and
+# the release notebooks as python-memory-notebooks/ and a .zip, for students without an nbgrader exchange.
+DIST ?= dist
+student-package: setup
+	$(BIN)/python tools/student_package.py --out $(DIST)
+
 # Times and checks the measuring engine (overhead, determinism, pytest-memray, tracemalloc slowdown);
 # writes benchmarks/results-latest.json. Installs the bench extra (pytest-memray) on first use.
 benchmarks: setup
 	@$(BIN)/python -c 'import pytest_memray' 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
+# Autograde time per submission: the kernel path before the trusted grader vs the sandboxed grader, side by side.
+bench-grading: setup sandbox
+	$(BIN)/python benchmarks/grading.py
+
 clean:
-	rm -rf $(VENV) .venv-cv workspace build
+	rm -rf $(VENV) .venv-cv workspace build dist

@@ -22,19 +22,45 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 c.Execute.timeout = 300
 c.Execute.startup_timeout = 120
 
+# Late submissions (after the due date set with `nbgrader db assignment add ID --duedate=...`) keep their
+# points: nbgrader logs how late each is and grades.csv shows its timestamp next to the due date, so the
+# course's late policy is applied by the instructor. "zero" would score them 0 automatically (raw_score keeps
+# what they earned).
+c.LateSubmissionPlugin.penalty_method = "none"
+
 # Course files that are not part of an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
-# A test cell that calls the autograder's checks must show their records; this runs in
-# nbgrader's process, where a learner's code in the kernel cannot replace it.
+# Autograding runs each submission through the trusted grader instead of a kernel: the learner's
+# cells in a bubblewrap sandbox, the test cells where the learner's code cannot reach them
+# (autograder/grader.py; AUTOGRADER_SANDBOX=off grades unsandboxed on purpose). A test cell that
+# calls the autograder's checks must show their records, checked in nbgrader's own process.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "autograder.nbgrader_hooks.GradeInSandbox",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "autograder.nbgrader_hooks.RequireCheckRecords",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Generation stamps each lesson code cell with a hash of its source: autograding skips unchanged lesson
+# cells that no graded, solution or added cell needs (autograder/lessons.py).
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "autograder.nbgrader_hooks.StampLessons",
+    "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 

@@ -2,11 +2,12 @@
 
 Rendered with matplotlib's object API (no pyplot: the learner's own figures and
 backend are left alone) to PNG, so it shows in JupyterLab and is carried into
-nbgrader's feedback HTML. Binary units throughout.
+nbgrader's feedback HTML. Binary units throughout, through :func:`autograder.plots.bytes_axis`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import warnings
@@ -16,18 +17,36 @@ from .units import format_bytes
 PASS_COLOUR, FAIL_COLOUR, OTHER_COLOUR, TARGET_COLOUR = "#2e7d32", "#c62828", "#9e9e9e", "#1565c0"
 
 
-def _bytes_axis(axis) -> None:
-    """A log axis labelled in binary units: figures span bytes to megabytes."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    axis.set_major_locator(LogLocator(base=32))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: format_bytes(v, 0)))
-
-
 def chart_png(rec: dict) -> bytes | None:
     """PNG bytes for a peak/retained/scaling record, or None for other checks."""
+    with _quiet_matplotlib():
+        fig = chart_figure(rec)
+        if fig is None:
+            return None
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def chart_figure(rec: dict):
+    """The matplotlib Figure (on an Agg canvas) for a peak/retained/scaling record, or None for other checks."""
     if rec.get("check") not in ("peak", "retained", "scaling") or rec.get("measured") is None:
         return None
+    with _quiet_matplotlib():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.0, 1.9 if rec["check"] != "scaling" else 2.4), dpi=90)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        (_scaling if rec["check"] == "scaling" else _bars)(ax, rec)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+
+@contextlib.contextmanager
+def _quiet_matplotlib():
     # matplotlib logs "building the font cache" on first use; a log line would reach stderr,
     # and nbgrader scores a test cell with stderr output as 0
     logger = logging.getLogger("matplotlib")
@@ -36,23 +55,14 @@ def chart_png(rec: dict) -> bytes | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-
-            fig = Figure(figsize=(6.0, 1.9 if rec["check"] != "scaling" else 2.4), dpi=90)
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
-            (_scaling if rec["check"] == "scaling" else _bars)(ax, rec)
-            ax.spines[["top", "right"]].set_visible(False)
-            fig.tight_layout()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
-            return buf.getvalue()
+            yield
     finally:
         logger.setLevel(old_level)
 
 
 def _bars(ax, rec: dict) -> None:
+    from .plots import bytes_axis  # imports matplotlib, so only once a chart is drawn
+
     rows = [("yours", rec["measured"], PASS_COLOUR if rec["verdict"] == "pass" else FAIL_COLOUR)]
     if rec.get("reference") is not None:
         rows.append(("reference", rec["reference"], OTHER_COLOUR))
@@ -65,9 +75,8 @@ def _bars(ax, rec: dict) -> None:
         ax.text(v, y, " " + format_bytes(v), va="center", fontsize=8)
     ax.axvline(rec["target"], color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
                label=f"target {format_bytes(rec['target'])}")
-    ax.set_xscale("log")
+    bytes_axis(ax, "x", log=True)
     ax.set_xlim(left=min(values + [rec["target"]]) / 2, right=max(values + [rec["target"]]) * 8)
-    _bytes_axis(ax.xaxis)
     ax.set_xlabel(f"{rec['check']} memory (log scale)")
     ax.set_title(f"{rec['exercise']}: {rec['check']} vs target", fontsize=10)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -75,6 +84,8 @@ def _bars(ax, rec: dict) -> None:
 
 def _scaling(ax, rec: dict) -> None:
     from matplotlib.ticker import FuncFormatter
+
+    from .plots import bytes_axis
 
     sizes = rec["sizes"]
     series = [("yours", rec["measured"], PASS_COLOUR if rec["verdict"] == "pass" else FAIL_COLOUR, "o-")]
@@ -86,8 +97,7 @@ def _scaling(ax, rec: dict) -> None:
         ax.plot(sizes, [max(p, 1) for p in peaks], style, color=colour, label=label)
     ax.plot([sizes[-1]], [rec["target"]], "_", color=TARGET_COLOUR, markersize=24, markeredgewidth=2,
             label=f"your limit {format_bytes(rec['target'])}")
-    ax.set_yscale("log")
-    _bytes_axis(ax.yaxis)
+    bytes_axis(ax, "y", log=True)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xticks(sizes)
     ax.set_xlabel("n")

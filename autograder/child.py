@@ -55,7 +55,7 @@ from select import select as _select
 from time import monotonic as _monotonic
 from time import perf_counter as _perf_counter
 
-from . import guard, leak_probes, learner_thread, sites, transfer
+from . import leak_probes, learner_thread, sites, tamper, transfer
 from .units import MiB, format_bytes
 
 _learner_run = learner_thread.run
@@ -93,6 +93,7 @@ DEFAULT_TIME_LIMIT = 30.0
 SAMPLE_INTERVAL = 0.005  # s between two readings of the child's resident memory
 EXIT_GRACE = 2.0  # s the parent waits for a child that sent its report to exit by itself
 THREAD_GRACE = 0.5  # s for the learner's thread to finish tearing down after its call returned
+WATCH_INTERVAL = 0.002  # s between two looks at the traced peak while a traced call runs
 MAX_REPORT = 256 * MiB  # a report bigger than this is an attack on the parent, not a result
 KEY_SIZE = 32
 MAC_SIZE = 32
@@ -362,19 +363,25 @@ class Session:
         _start_new_thread(_learner_run, (box, go, done, func, args, kwargs or {}, watcher))
         return box, go, done
 
-    def finish(self, handle, when_done=None):
+    def finish(self, handle, when_done=None, watch=None):
         """Let the parked thread run and wait until it has ended.
 
-        ``when_done`` is called the moment the call has returned, before anything
+        ``watch`` is called every WATCH_INTERVAL while the call runs (the traced peak is
+        followed there); ``when_done`` the moment the call has returned, before anything
         here allocates (the peak is read there). Returns ("ok", result) or (kind,
-        one-line message); kind is TIMEOUT or TAMPERED when the thread did not end
-        in time or left another thread running.
+        one-line message); kind is TIMEOUT or TAMPERED when the thread did not end in
+        time or left another thread running.
         """
         box, go, done = handle
         go.release()
-        remaining = self.options.time_limit - (_perf_counter() - self.started)
-        if remaining <= 0 or not done.acquire(True, remaining):
-            return TIMEOUT, f"did not finish within {self.options.time_limit:g} s (an endless loop?)"
+        while True:
+            remaining = self.options.time_limit - (_perf_counter() - self.started)
+            if remaining <= 0:
+                return TIMEOUT, f"did not finish within {self.options.time_limit:g} s (an endless loop?)"
+            if done.acquire(True, min(remaining, WATCH_INTERVAL) if watch is not None else remaining):
+                break
+            if watch is not None:
+                watch()
         if when_done is not None:
             when_done()
         # The lock is released by the learner's thread as its last act; its teardown follows at once.
@@ -474,15 +481,15 @@ def _thread_count() -> int:
 
 def start_tracing(frames: int):
     """Start a fresh trace with the tripwires armed; a one-line problem if they cannot be."""
-    tm = guard.REAL
+    tm = tamper.REAL
     _gc_collect()  # a clean start also makes the cycle collector's timing repeatable
     if tm.is_tracing():
         tm.stop()
-    problem = guard.arm_tripwires()
+    problem = tamper.arm_tripwires()
     if problem:
         return problem
     tm.start(frames)
-    guard.plant_canary()
+    tamper.plant_canary()
     return None
 
 
@@ -491,7 +498,7 @@ def _call_program(session: Session, func, args, kwargs) -> dict:
     options = session.options
     if not options.traced:
         return _plain_call(session, func, args, kwargs)
-    tm = guard.REAL
+    tm = tamper.REAL
     # the watcher runs on the learner's thread: it gets the reading function only, never the controls
     watcher = None if options.watch_at is None else sites.PeakWatcher(tm.get_traced_memory, options.watch_at)
     handle = session.prepare(func, args, kwargs, watcher)
@@ -502,18 +509,22 @@ def _call_program(session: Session, func, args, kwargs) -> dict:
     readings = [(0, 0)]
     read = readings.append
     when_done = lambda: read(tm.get_traced_memory())  # noqa: E731 -- made before the baseline
+    highest = [0, False]  # the highest peak seen while the call ran; whether it ever went down
+    watch = lambda: _follow_peak(tm.get_traced_memory()[1], highest)  # noqa: E731
     tm.reset_peak()  # what the harness itself allocated until now is not the call's
     baseline = tm.get_traced_memory()[0]
     t0 = _perf_counter()
-    outcome = session.finish(handle, when_done)
+    outcome = session.finish(handle, when_done, watch)
     elapsed = _perf_counter() - t0
     current, peak = readings[-1]  # the moment the call returned
-    tamper = guard.tamper_after_call() or _started_processes()
+    _follow_peak(peak, highest)
+    tampered = tamper.tamper_after_call() or tamper.started_processes() or (
+        tamper.PEAK_RESET if highest[1] else None)
     if tm.is_tracing():
         tm.stop()
     report = _report(outcome, elapsed)
-    if tamper and report["error_kind"] not in (TIMEOUT,):
-        report.update(error=tamper, error_kind=TAMPERED, result=None)
+    if tampered and report["error_kind"] not in (TIMEOUT,):
+        report.update(error=tampered, error_kind=TAMPERED, result=None)
     elif report["error"] is None:
         report.update(peak=max(0, peak - baseline), retained=max(0, current - baseline))
     report["top_sites"] = _top_sites(watcher)
@@ -526,11 +537,7 @@ def _plain_call(session: Session, func, args, kwargs) -> dict:
     session.mark(_START)
     t0 = _perf_counter()
     outcome = session.finish(handle)
-    report = _report(outcome, _perf_counter() - t0)
-    problem = _started_processes()
-    if problem and report["error"] is None:
-        report.update(error=problem, error_kind=TAMPERED, result=None)
-    return report
+    return _report(outcome, _perf_counter() - t0)
 
 
 def _report(outcome, elapsed: float) -> dict:
@@ -540,6 +547,14 @@ def _report(outcome, elapsed: float) -> dict:
         report["result"] = value
         return report
     return _failure(kind, value, elapsed)
+
+
+def _follow_peak(peak: int, highest: list) -> None:
+    """A traced peak only ever rises, unless something resets it: remember when it went down."""
+    if peak < highest[0]:
+        highest[1] = True
+    else:
+        highest[0] = peak
 
 
 def _top_sites(watcher) -> tuple:
@@ -575,25 +590,6 @@ def _finish_result(report: dict, mode: str) -> None:
                             f"({_one_line(exc)})")
 
 
-def _started_processes():
-    """Work done in another process is invisible to tracemalloc: not allowed in a measured call."""
-    running = False
-    try:
-        for tid in _listdir("/proc/self/task"):
-            fd = _os_open(f"/proc/self/task/{tid}/children", O_RDONLY)
-            try:
-                running = running or bool(_read(fd, 4096).strip())
-            finally:
-                _close(fd)
-    except OSError:
-        pass
-    waited = _getrusage(RUSAGE_CHILDREN) if _setrlimit is not None else None
-    if running or (waited is not None and (waited.ru_maxrss or waited.ru_utime or waited.ru_stime)):
-        return ("started another process while being measured; memory used there is invisible to "
-                "tracemalloc, so code under test must do its work in this process")
-    return None
-
-
 def _cap_address_space(cap: int) -> None:
     """Allow ``cap`` bytes of address space beyond what the child inherited, and no core files.
 
@@ -622,7 +618,7 @@ def _cap_address_space(cap: int) -> None:
 
 
 def _one_malloc_arena() -> None:
-    mallopt = guard.MALLOPT
+    mallopt = tamper.MALLOPT
     if mallopt is not None:
         mallopt(-8, 1)  # M_ARENA_MAX = 1 (glibc)
 

@@ -19,18 +19,15 @@ when the module is loaded (in the grading sandbox it is loaded privately).
 from __future__ import annotations
 
 from _tracemalloc import _get_traces
-from gc import callbacks as _gc_callbacks
 from gc import collect as _collect
 from gc import disable as _disable
 from gc import enable as _enable
-from gc import get_freeze_count as _get_freeze_count
 from gc import get_objects as _get_objects
 from gc import get_referents as _get_referents
 from gc import is_tracked as _is_tracked
-from gc import isenabled as _isenabled
 from sysconfig import get_paths as _get_paths
 
-from . import guard, learner_thread
+from . import learner_thread, tamper
 
 FRAMES = 16  # deep enough to find the learner's line under library calls, and a thread's learner frames
 FREE_LIST_WARMING = 2100  # objects of each kind allocated and dropped to fill the interpreter's free lists
@@ -62,21 +59,6 @@ def _owner(filename: str) -> str:
             who = "learner"
         _owners[filename] = who
     return who
-
-
-def _conditions() -> tuple:
-    """What the check relies on and the learner's code could change: frozen objects, gc callbacks, gc on/off."""
-    return _get_freeze_count(), tuple(id(c) for c in list(_gc_callbacks)), _isenabled()
-
-
-def _changed(before: tuple, after: tuple) -> str | None:
-    if after[0] > before[0]:  # (frozen objects that die lower the count: only a rise means gc.freeze())
-        return "froze objects with gc.freeze() while being checked: frozen objects would hide from the check"
-    if after[1] != before[1]:
-        return "changed gc.callbacks while being checked"
-    if after[2] != before[2]:
-        return "switched the cycle collector back on while being checked, which the check turns off on purpose"
-    return None
 
 
 def _warm_free_lists() -> None:
@@ -177,7 +159,7 @@ def freed(session, build, args, kwargs) -> dict:
     if problem:
         return session.failure("tampered", problem)
     _disable()
-    before_conditions = _conditions()
+    before_conditions = tamper.gc_conditions()
     try:
         _warm_free_lists()  # while tracing: blocks the build reuses are charged to the harness, not to the learner
         before = _by_site()
@@ -193,7 +175,7 @@ def freed(session, build, args, kwargs) -> dict:
         # Full free lists now: what the drop frees is given back, instead of parked in a free list at its site.
         _warm_free_lists()
         outcome = None  # the only reference to the structure: dropping it is the test
-        changed = _changed(before_conditions, _conditions())
+        changed = tamper.gc_changed(before_conditions, tamper.gc_conditions())
         survivors = _survivors(recorded)
         built_counts: dict = {}
         for _, name in recorded.values():
@@ -263,9 +245,9 @@ def no_growth(session, operation, args, kwargs) -> dict:
         _collect()
         readings.append((_by_site(), _type_counts() if k == len(windows) else None))
         session.mark(f"window {k}")
-    tamper = guard.tamper_after_call()
-    if tamper:
-        return session.failure("tampered", tamper)
+    tampered = tamper.tamper_after_call()
+    if tampered:
+        return session.failure("tampered", tampered)
     growth, grown = [], []
     for (before, _), (after, _) in zip(readings, readings[1:]):
         total, sites_grown = _growth(before, after)

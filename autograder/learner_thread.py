@@ -9,7 +9,7 @@ releases ``done`` as its very last act.
 
 from __future__ import annotations
 
-import traceback
+import linecache
 
 from . import sites
 
@@ -58,9 +58,19 @@ def one_line(exc: BaseException) -> str:
 
 def where(exc: BaseException) -> str:
     """' at notebook cell line 4: `x = y[9]`' for the innermost frame of the learner's own code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if sites.is_learner_file(f.filename)]
-    if not frames:
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        try:  # the grading sandbox refuses a view of the grader's own frames (its audit hook raised this one)
+            code = tb.tb_frame.f_code
+        except Exception:
+            code = None
+        if code is not None and sites.is_learner_file(code.co_filename):
+            found = (code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
         return ""
-    f = frames[-1]
-    code = f": `{f.line.strip()}`" if f.line else ""
-    return f" at {sites.describe_file(f.filename)} line {f.lineno}{code}"
+    filename, lineno = found
+    line = linecache.getline(filename, lineno).strip()
+    code_text = f": `{line}`" if line else ""
+    return f" at {sites.describe_file(filename)} line {lineno}{code_text}"

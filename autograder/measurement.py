@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from . import child, guard, transfer
+from . import child, tamper, transfer
 from .child import (CRASH, DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, EXCEPTION, MEMORY, TAMPERED, TIMEOUT,  # noqa: F401
                     UNPICKLABLE)
 from .units import format_bytes
@@ -91,10 +91,10 @@ def measure(
     for checks) or "none".
     """
     if _STUB is not None:
-        return _STUB(func)
+        return _STUB(func, args, kwargs)
     if not hasattr(os, "fork"):  # Windows: no isolation possible; measure in-process
         return _measure_here(func, args, kwargs)
-    guard.verify()
+    tamper.verify()
     options = child.Options(memory_cap, time_limit, traced, frames, result)
     first = _run(lambda: (func, args, kwargs), options)
     if diagnose and first.ok and first.peak > 0:
@@ -118,7 +118,13 @@ def _diagnose(make_call, options: child.Options, peak: int) -> tuple:
 # --------------------------------------------------------------------------- who runs the learner's code
 
 _LEARNER_RUNNER: Callable[..., Measurement] | None = None
-_STUB: Callable[[Any], Measurement] | None = None
+_STUB: Callable[..., Measurement] | None = None
+
+
+def diagnose_learner(func: Callable, args: tuple, kwargs: dict, peak: int, **options: Any) -> tuple:
+    """The learner's lines holding memory at ``peak``, the peak a first run already found: one diagnostic run."""
+    options.update(frames=DIAGNOSE_FRAMES, watch_at=int(peak * DIAGNOSE_AT), result=transfer.NONE)
+    return measure_learner(func, args, kwargs, **options).top_sites
 
 
 def measure_learner(func: Callable, args: tuple = (), kwargs: dict | None = None, *, program: str = child.CALL,
@@ -131,6 +137,11 @@ def measure_learner(func: Callable, args: tuple = (), kwargs: dict | None = None
     if _LEARNER_RUNNER is not None:
         return _LEARNER_RUNNER(func, tuple(args), dict(kwargs or {}), program=program, calls=calls, warmup=warmup,
                                **options)
+    if program == child.CALL and "watch_at" in options:  # a diagnostic run (see diagnose_learner)
+        limits = {k: options[k] for k in ("memory_cap", "time_limit") if k in options}
+        opts = child.Options(traced=True, frames=options["frames"], result=transfer.NONE, watch_at=options["watch_at"],
+                             **limits)
+        return _run(lambda: (func, tuple(args), dict(kwargs or {})), opts)
     if program == child.CALL:
         return measure(func, *args, **options, **(kwargs or {}))
     return run_program(lambda: (func, tuple(args), dict(kwargs or {})), program=program, calls=calls, warmup=warmup,
@@ -140,7 +151,7 @@ def measure_learner(func: Callable, args: tuple = (), kwargs: dict | None = None
 def run_program(make_call, *, program: str, memory_cap: int = DEFAULT_MEMORY_CAP,
                 time_limit: float = DEFAULT_TIME_LIMIT, calls: int = 0, warmup: int = 0, **ignored: Any) -> Measurement:
     """Run a leak program (see :mod:`autograder.leak_probes`) in a forked child; its findings are the ``result``."""
-    guard.verify()
+    tamper.verify()
     options = child.Options(memory_cap, time_limit, True, 1, transfer.PLAIN, program=program, calls=calls,
                             warmup=warmup)
     report = child.run(make_call, options)
@@ -157,10 +168,21 @@ def route_learner_calls(runner: Callable[..., Measurement] | None) -> None:
     _LEARNER_RUNNER = runner
 
 
-def stub_measure(stub: Callable[[Any], Measurement] | None) -> None:
-    """Make :func:`measure` return ``stub(func)`` without running anything (the learner's cells while grading)."""
+def stub_measure(stub: Callable[..., Measurement] | None) -> None:
+    """Make :func:`measure` return ``stub(func, args, kwargs)`` instead (the learner's own cells while grading)."""
     global _STUB
     _STUB = stub
+
+
+def unmeasured(func: Callable, args: tuple, kwargs: dict) -> Measurement:
+    """The call's result, without isolation or tracemalloc: peak and retained are 0 (lessons while grading)."""
+    t0 = time.perf_counter()
+    try:
+        return Measurement(0, 0, time.perf_counter() - t0, result=func(*args, **kwargs))
+    except Exception as exc:
+        from .learner_thread import one_line
+
+        return Measurement(0, 0, time.perf_counter() - t0, error=f"raised {one_line(exc)}", error_kind=EXCEPTION)
 
 
 # --------------------------------------------------------------------------- fallback
@@ -168,7 +190,7 @@ def stub_measure(stub: Callable[[Any], Measurement] | None) -> None:
 
 def _measure_here(func, args, kwargs) -> Measurement:
     """No fork (Windows): measure in this process, without a memory cap or time limit."""
-    tm = guard.REAL
+    tm = tamper.REAL
     was_tracing = tm.is_tracing()
     if was_tracing:
         tm.stop()

@@ -1,5 +1,9 @@
 """nbgrader preprocessors that run in the grader's process, out of the learner's reach.
 
+* :class:`GradeInSandbox` (autograde): replaces nbgrader's Execute. It hands the
+  notebook to the trusted grader (:mod:`autograder.grader`), which runs the
+  learner's cells in a sandboxed process and the test cells where the learner's
+  code cannot reach them, and writes back every cell's outputs.
 * :class:`RequireCheckRecords` (autograde): the learner's code shares the kernel with
   the test cells, so it could replace the autograder's functions
   (``check_memory = lambda *a, **k: None``) and every test cell would pass in
@@ -13,33 +17,89 @@
 
 from __future__ import annotations
 
-import re
+import os
 
+import nbformat
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
 
-from . import hidden
+from . import grader, hidden, lessons, registry
 from .report import MIME
 
-CHECK_CALL = re.compile(
-    r"\b(?:check_(?:result|memory|scaling|freed|no_growth|format|choice|filled|short))\s*\("
-)
 RED, RESET = "\x1b[0;31m", "\x1b[0m"
 FIGURE_ALT = "a figure drawn by this notebook cell"
 
 
 def count_check_calls(source: str) -> int:
-    """Check calls written in a cell (comments and docstring-free code lines only)."""
-    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
-    return len(CHECK_CALL.findall(code))
+    """Check calls written in a cell (see :func:`autograder.registry.count_calls`)."""
+    return registry.count_calls(source)
 
 
 def _grade_meta(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
+class StampLessons(NbGraderPreprocessor):
+    """generate_assignment: stamp every lesson code cell with a hash of its source (see :mod:`autograder.lessons`).
+
+    Autograding skips an unchanged lesson cell that no later cell needs; a cell the
+    learner edited no longer matches its stamp and runs, as does any cell they added.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if lessons.is_lesson(cell):
+            lessons.stamp_cell(cell)
+        return cell, resources
+
+
+class GradeInSandbox(NbGraderPreprocessor):
+    """Execute a submission for autograding: learner's cells sandboxed, test cells by the trusted grader.
+
+    Settings: ``timeout`` per cell (default: nbgrader's ``Execute.timeout``), ``sandbox``
+    ("auto": bubblewrap, refusing to grade where it cannot be made unless
+    AUTOGRADER_SANDBOX=off; or "off"), ``scratch_root`` (where each submission's
+    scratch directory is made and removed; default: the system's temporary folder).
+    """
+
+    timeout = Integer(0, help="Seconds per cell; 0 means nbgrader's Execute.timeout").tag(config=True)
+    sandbox = Unicode("auto", help='"auto" (bubblewrap, required unless AUTOGRADER_SANDBOX=off) or "off"').tag(config=True)
+    scratch_root = Unicode("", help="Where submissions' scratch directories are made").tag(config=True)
+
+    def _cell_timeout(self) -> int:
+        if self.timeout:
+            return self.timeout
+        configured = self.config.get("Execute", {}).get("timeout")
+        return int(configured) if configured else 300
+
+    def preprocess(self, nb, resources):
+        context = {k: resources.get("nbgrader", {}).get(k) for k in ("student", "assignment", "notebook")}
+        cwd = resources.get("metadata", {}).get("path") or os.getcwd()
+        timeout = self._cell_timeout()
+        job = {"notebook": nbformat.from_dict(nb), "cwd": cwd, "timeout": timeout, "sandbox": self.sandbox,
+               "context": context, "scratch_root": self.scratch_root or None}
+        code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+        result = grader.run_in_subprocess(job, timeout=timeout * (code_cells + 2))
+        for cell, entry in zip(nb.cells, result["cells"]):
+            if entry is None or cell.cell_type != "code":
+                continue
+            cell.execution_count = entry[0]
+            cell.outputs = [nbformat.from_dict(o) for o in entry[1]]
+        if result.get("restarts"):
+            self.log.warning("%s: the learner's process was restarted %d time(s)", context.get("student"),
+                             result["restarts"])
+        resources.setdefault("autograder", {}).update(seed=result["seed"], sandboxed=result["sandboxed"])
+        return nb, resources
+
+
 class RequireCheckRecords(NbGraderPreprocessor):
-    """Fail a test cell whose checks left no records: they were replaced or silenced."""
+    """A test cell keeps its points only with a passing record for each check it calls.
+
+    The trusted grader writes the records; this is a second look, in nbgrader's own
+    process, that also holds for notebooks executed another way (a kernel): a cell
+    with fewer records than check calls, or with a failing record but no failure
+    shown (and no partial credit), gets an error output -- nbgrader then scores it 0.
+    """
 
     def preprocess_cell(self, cell, resources, index):
         meta = _grade_meta(cell)
@@ -53,9 +113,15 @@ class RequireCheckRecords(NbGraderPreprocessor):
         expected = count_check_calls(cell.source)
         if expected == 0 or any(o.output_type == "error" for o in outputs):
             return cell, resources
+        partial = any(o.output_type == "execute_result" for o in outputs)
+        failing = [o.data[MIME] for o in records if o.data[MIME].get("verdict") != "pass"]
+        message = None
         if len(records) < expected:
             message = (f"the autograder's checks did not all run in this cell ({expected} written, {len(records)} ran): "
                        "its functions were replaced or its output hidden")
+        elif failing and not partial:
+            message = f"a check did not pass ({failing[0].get('exercise')}: {failing[0].get('check')}) but the cell shows no failure"
+        if message:
             cell.outputs.append(new_output("error", ename="CheckFailed", evalue=message,
                                            traceback=[f"CheckFailed: {message}"]))
             self.log.warning("%s: %s", meta.get("grade_id"), message)

@@ -72,7 +72,7 @@ TRICKS = {
                                    "    code = f'print(sum([x * x for x in range({n})]))'\n"
                                    "    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)\n"
                                    "    return int(out.stdout)\n"},
-        caught="another process",
+        caught="subprocess is not allowed in graded code",
     ),
     "squares-as-records-in-malloc-via-ctypes": dict(
         # 64 bytes per item outside tracemalloc: at the graded sizes (n >= 250,000) at least 15 MiB, far beyond
@@ -84,10 +84,10 @@ TRICKS = {
                                    "        ctypes.memmove(buf + 64 * i, str(i * i).encode().ljust(64), 64)\n"
                                    "    total = sum(int(ctypes.string_at(buf + 64 * i, 64)) for i in range(n))\n"
                                    "    _libc.free(ctypes.c_void_p(buf))\n    return total\n"},
-        caught="tracemalloc saw a peak of only",
+        caught="failed (Refused: ctypes is not allowed in graded code",  # the solution cell fails at ctypes.CDLL
     ),
     "small-hidden-store-in-mmap": dict(
-        # 2 bytes per item read, off the books: under 1 MiB at the graded sizes, clearly below the threshold
+        # 2 bytes per item read, off the books: under 1 MiB, below what the resident-memory signal can tell apart
         answers={"chunked": "import mmap, struct\n"
                             "def chunked(iterable, size):\n"
                             "    store = mmap.mmap(-1, 4 * 2**20)\n    chunk = []\n"
@@ -97,8 +97,7 @@ TRICKS = {
                             "        chunk.append(item)\n"
                             "        if len(chunk) == size:\n            yield chunk\n            chunk = []\n"
                             "    if chunk:\n        yield chunk\n"},
-        limit="memory tracemalloc cannot see (mmap, ctypes, C extensions) is caught by the resident-memory signal "
-              "only beyond 2 MiB + 5x the traced peak (+ the reference's resident growth); a store under 1 MiB passes",
+        caught="anonymous mmap is not allowed in graded code",
     ),
     "efficient-only-on-the-graders-thread": dict(
         answers={"sum_of_squares": "import threading\ndef sum_of_squares(n):\n"
@@ -109,20 +108,229 @@ TRICKS = {
     ),
 }
 
-# Tricks only a real kernel and nbgrader's own process can catch: graded by tests/test_pipeline.py
-# as extra students of 04-lazy-evaluation. Each: solution cells, and {test cell: phrase in its failure}.
+# Tricks against the checks themselves: graded by tests/test_pipeline.py as extra students of
+# 04-lazy-evaluation, through real nbgrader. The test cells run in the trusted grader, where the
+# learner's code never runs, so these change nothing: each student gets what their code deserves.
+# Each: solution cells, and {test cell: phrase in its failure} ({} for full marks).
 KERNEL_TRICKS = {
     "replaces-the-checks": (
         {"sum_of_squares": "import autograder\n_noop = lambda *args, **kwargs: None\n"
                            "autograder.check_memory = autograder.check_scaling = _noop\n"
                            "check_memory = check_scaling = _noop\n"
                            f"def sum_of_squares(n):\n    return {_WASTE}\n"},
-        {"test_sum_of_squares_memory": "checks did not all run"},
+        {"test_sum_of_squares_memory": "sum_of_squares: peak grew"},
     ),
     "hides-the-check-output": (
         {"sum_of_squares": "import IPython.display\nIPython.display.display = lambda *args, **kwargs: None\n"
                            "import autograder.report\nautograder.report._ipython_display = lambda: None\n"
                            "def sum_of_squares(n):\n    return sum(x * x for x in range(n))\n"},
-        {"test_sum_of_squares_memory": "checks did not all run"},
+        {},
     ),
+}
+
+
+# --------------------------------------------------------------------------- attacks through real nbgrader
+#
+# tests/test_attacks.py grades these as students of 04-lazy-evaluation with `nbgrader autograde`, in a batch of
+# their own, between an honest and a wasteful student graded before them and another pair graded after them.
+# Each: solution cells (grade_id -> source; unnamed cells keep the good solution) and the test cells it must lose
+# with a phrase from their failure ({} when it must keep every point: its harm fails, its own work is honest).
+# Whatever they do, the other students keep their grades, no file outside their scratch changes, and the hidden
+# tests never show up in anything they print.
+
+_HONEST_SUM = "def sum_of_squares(n):\n    return sum(x * x for x in range(n))\n"
+_WASTEFUL_SUM = f"def sum_of_squares(n):\n    return {_WASTE}\n"
+_LOSES_MEMORY = {"test_sum_of_squares_memory": "sum_of_squares: peak"}
+_SECRET_HUNT = (
+    "import glob, os\n"
+    "_found = []\n"
+    "for _pattern in ('/work/*/source/*/*.ipynb', '/*/source/*/*.ipynb', '/root/**/source/*/*.ipynb',\n"
+    "                 os.path.join(os.getcwd(), '..', '..', '..', 'source', '*', '*.ipynb'), '/tmp/**/source/*/*.ipynb'):\n"
+    "    for _path in glob.glob(_pattern, recursive=True):\n"
+    "        try:\n"
+    "            _found.append(open(_path).read())\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "print(''.join(_found)[:100000])\n"
+)
+
+ATTACKS = {
+    # 1. rebinding what the checks run on, in the learner's process
+    "rebinds-fork": ({"sum_of_squares": "import os\nos.fork = lambda: 0\n" + _WASTEFUL_SUM}, _LOSES_MEMORY),
+    "rebinds-measure-and-fail": ({"sum_of_squares": (
+        "import autograder, autograder.checks, autograder.report, autograder.measurement as m\n"
+        "_ok = m.Measurement(0, 0, 0.0)\n"
+        "autograder.checks.measure = autograder.checks.measure_learner = lambda *a, **k: _ok\n"
+        "m.measure = m.measure_learner = lambda *a, **k: _ok\n"
+        "autograder.report.fail = lambda *a, **k: None\n" + _WASTEFUL_SUM)}, _LOSES_MEMORY),
+    "rebinds-saved-tracemalloc-functions": ({"sum_of_squares": (
+        "import autograder.tamper as t\n"
+        "t.REAL.get_traced_memory = lambda: (0, 0)\nt.REAL.reset_peak = lambda: None\n" + _WASTEFUL_SUM)},
+        _LOSES_MEMORY),
+    "rebinds-resident-reading": ({"sum_of_squares": (
+        "import autograder.child as c\nc._anon_resident = lambda pid: 0\nc.tamper.hidden_memory = lambda *a: None\n"
+        + _WASTEFUL_SUM)}, _LOSES_MEMORY),
+    "input-transformer-wraps-tests": ({"sum_of_squares": (
+        "ip = get_ipython()\n"
+        "def _swallow(lines):\n"
+        "    return ['try:\\n'] + ['    ' + l for l in lines] + ['\\nexcept Exception:\\n    pass\\n']\n"
+        "ip.input_transformers_post.append(_swallow)\n" + _WASTEFUL_SUM)}, _LOSES_MEMORY),
+    "forges-a-report-on-the-channel": ({"sum_of_squares": (
+        "import os, pickle\n"
+        "def sum_of_squares(n):\n"
+        "    r = sum([x * x for x in range(n)])\n"
+        "    fake = pickle.dumps(('report', {'peak': 0, 'retained': 0, 'elapsed': 0.0, 'result': r, 'error': None}))\n"
+        "    for fd in range(3, 64):\n"
+        "        try:\n"
+        "            os.write(fd, len(fake).to_bytes(8, 'big') + bytes(32) + fake)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    os._exit(0)\n")}, {"test_sum_of_squares_correct": "forged", "test_sum_of_squares_memory": "forged"}),
+    # 2. work outside the measured window
+    "answers-the-drawn-sizes": ({"sum_of_squares": (
+        "import random\n_TABLE = {n: n * 7 for n in range(100)}\n"
+        "random.randrange = lambda a, b=None, *rest: 300_000 if b else 7\n"
+        "_TABLE[300_000] = sum(x * x for x in range(300_000))\n"
+        "def sum_of_squares(n):\n    return _TABLE[n] if n in _TABLE and n > 100 else sum([x * x for x in range(n)])\n")},
+        _LOSES_MEMORY),
+    "thread-left-running-in-the-notebook": ({"sum_of_squares": (
+        "import threading, time\n_box = {}\n"
+        "def _worker():\n    while True:\n        time.sleep(0.01)\n"
+        "threading.Thread(target=_worker, daemon=True).start()\n" + _WASTEFUL_SUM)}, _LOSES_MEMORY),
+    "reads-the-graders-frames": ({"sum_of_squares": (
+        "import sys\n"
+        "def sum_of_squares(n):\n"
+        "    f = sys._getframe(0)\n"
+        "    while f is not None:\n"
+        "        if 'expected' in f.f_locals:\n"
+        "            return f.f_locals['expected']\n"
+        "        f = f.f_back\n"
+        "    return sum([x * x for x in range(n)])\n")}, _LOSES_MEMORY),
+    # 3. memory hidden from both signals
+    "partial-of-reset-peak": ({"sum_of_squares": (
+        "import functools, tracemalloc\n_reset = functools.partial(tracemalloc.reset_peak)\n"
+        f"def sum_of_squares(n):\n    r = {_WASTE}\n    _reset()\n    return r\n")},
+        # the partial sits in the notebook's namespace: every traced check of the notebook refuses to run beside it
+        {cell: "inside a partial" for cell in ("test_sum_of_squares_correct", "test_sum_of_squares_memory",
+                                               "test_chunked_correct", "test_chunked_memory")}),
+    "fresh-copy-of-tracemalloc": ({"sum_of_squares": (
+        "import importlib.util, sys\n"
+        "def sum_of_squares(n):\n"
+        "    spec = importlib.util.find_spec('_tracemalloc')\n"
+        "    fresh = importlib.util.module_from_spec(spec)\n"
+        f"    r = {_WASTE}\n    fresh.reset_peak()\n    return r\n")},
+        # the measuring thread follows the peak and sees it go down; in a correctness call too short to be
+        # followed it may go unseen, so that cell may keep or lose its points (MAY_LOSE): the cheat never gains
+        {"test_sum_of_squares_memory": "reset tracemalloc's peak"}),
+    "untrack-through-ctypes": ({"sum_of_squares": (
+        "def sum_of_squares(n):\n    import ctypes\n"
+        "    ctypes.pythonapi.PyTraceMalloc_Untrack(0, 0)\n    return sum(x * x for x in range(n))\n")},
+        {"test_sum_of_squares_correct": "ctypes is not allowed", "test_sum_of_squares_memory": "ctypes is not allowed"}),
+    "stores-in-a-memfd": ({"sum_of_squares": (
+        "import os\ndef sum_of_squares(n):\n    fd = os.memfd_create('hidden')\n"
+        "    os.write(fd, b'x' * (64 * n))\n    return sum(x * x for x in range(n))\n")},
+        {"test_sum_of_squares_correct": "memfd_create is not allowed",
+         "test_sum_of_squares_memory": "memfd_create is not allowed"}),
+    "resets-the-resident-peak": ({"sum_of_squares": (
+        f"def sum_of_squares(n):\n    r = {_WASTE}\n"
+        "    with open('/proc/self/clear_refs', 'w') as f:\n        f.write('5')\n    return r\n")},
+        {"test_sum_of_squares_correct": "not allowed", "test_sum_of_squares_memory": "not allowed"}),
+    # 4. reaching outside the sandbox: it finds nothing, changes nothing, and its own honest work keeps its points
+    "reads-the-solutions": ({"sum_of_squares": _SECRET_HUNT + _HONEST_SUM}, {}),
+    "rewrites-submissions-and-gradebook": ({"sum_of_squares": (
+        "import glob, sqlite3\n"
+        "for _nb in [p for d in ('/tmp', '/work', '/root', '/home') for p in glob.glob(d + '/**/submitted/**/*.ipynb', recursive=True)]:\n"
+        "    try:\n        open(_nb, 'w').write('{}')\n    except OSError:\n        pass\n"
+        "for _db in [p for d in ('/tmp', '/work', '/root', '/home') for p in glob.glob(d + '/**/gradebook.db', recursive=True)]:\n"
+        "    try:\n"
+        "        sqlite3.connect(_db).execute('update grade set auto_score = 0').connection.commit()\n"
+        "    except Exception:\n        pass\n" + _HONEST_SUM)}, {}),
+    "patches-the-installed-autograder": ({"sum_of_squares": (
+        "import autograder.checks\n"
+        "try:\n"
+        "    open(autograder.checks.__file__, 'a').write('\\ncheck_memory = lambda *a, **k: None\\n')\n"
+        "except OSError:\n    pass\n" + _HONEST_SUM)}, {}),
+    "kills-the-grader": ({"sum_of_squares": (
+        "import os, signal\n"
+        "for _pid in (os.getppid(), 1, -1):\n"
+        "    try:\n        os.kill(_pid, signal.SIGKILL)\n    except Exception:\n        pass\n" + _HONEST_SUM)}, {}),
+    "forks-a-bomb": ({"sum_of_squares": (
+        "import os\ntry:\n    while True:\n        os.fork()\nexcept Exception:\n    pass\n" + _HONEST_SUM)}, {}),
+    # 5. a child that closes its channel and sleeps: killed at the deadline
+    "closes-its-channel-and-sleeps": ({"sum_of_squares": (
+        "import os, time\ndef sum_of_squares(n):\n"
+        "    for fd in range(3, 64):\n        try:\n            os.close(fd)\n        except OSError:\n            pass\n"
+        "    time.sleep(3600)\n")},
+        {"test_sum_of_squares_correct": "closed the measurement's channel",
+         "test_sum_of_squares_memory": "closed the measurement's channel"}),
+}
+
+# Cells an attack may lose or keep, depending on timing (see the entry's comment); it never gains from them.
+MAY_LOSE = {"fresh-copy-of-tracemalloc": {"test_sum_of_squares_correct"}}
+
+# Honest but unusual solutions, across chapters: each must keep every point (tests/test_attacks.py).
+HONEST_VARIANTS = {
+    "star-imports-and-everyday-names": ("04-lazy-evaluation", {"sum_of_squares": (
+        "from itertools import *\nfrom os.path import *\nimport random, time\n"
+        "array = data = path = [1, 2, 3]\nrandom = time = None\n" + _HONEST_SUM)}),
+    "numpy-blocks": ("04-lazy-evaluation", {"sum_of_squares": (
+        "import numpy as np\n"
+        "def sum_of_squares(n):\n"
+        "    total = 0\n"
+        "    for start in range(0, n, 4096):\n"
+        "        block = np.arange(start, min(n, start + 4096), dtype=np.int64)\n"
+        "        total += int((block * block).sum())\n"
+        "    return total\n")}),
+    "from-array-import-array": ("05-compact-data", {"pack_ints": (
+        "from array import array\n\ndef pack_ints(values):\n    return array('i', values)\n")}),
+    "fixed-64KiB-reads": ("09-capstone-pipeline", {"summarize_csv": (
+        "import csv, io\n"
+        "def summarize_csv(path):\n"
+        "    count = total = 0\n    low = high = None\n    column = None\n    rest = ''\n"
+        "    with open(path, newline='') as f:\n"
+        "        while True:\n"
+        "            block = f.read(65536)\n"
+        "            text = rest + block\n"
+        "            lines = text.split('\\n')\n"
+        "            rest = lines.pop() if block else ''\n"
+        "            for row in csv.reader(lines):\n"
+        "                if not row:\n                    continue\n"
+        "                if column is None:\n                    column = row.index('value')\n                    continue\n"
+        "                v = int(row[column])\n"
+        "                count += 1\n                total += v\n"
+        "                low = v if low is None or v < low else low\n"
+        "                high = v if high is None or v > high else high\n"
+        "            if not block:\n                break\n"
+        "    return {'count': count, 'total': total, 'mean': total / count if count else None, 'min': low, 'max': high}\n")}),
+    "mmap-streaming": ("09-capstone-pipeline", {"summarize_csv": (
+        "import csv, mmap, os\n"
+        "def summarize_csv(path):\n"
+        "    count = total = 0\n    low = high = None\n"
+        "    if os.path.getsize(path) == 0:\n"
+        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "    with open(path, 'rb') as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:\n"
+        "        lines = iter(m.readline, b'')\n"
+        "        reader = csv.reader(line.decode() for line in lines)\n"
+        "        header = next(reader, None)\n"
+        "        column = header.index('value') if header else 0\n"
+        "        for row in reader:\n"
+        "            if not row:\n                continue\n"
+        "            v = int(row[column])\n"
+        "            count += 1\n            total += v\n"
+        "            low = v if low is None or v < low else low\n"
+        "            high = v if high is None or v > high else high\n"
+        "    return {'count': count, 'total': total, 'mean': total / count if count else None, 'min': low, 'max': high}\n")}),
+    "lifoqueue-pool": ("07-pools-and-caches", {"ObjectPool": (
+        "import queue\n\nclass ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset = create, reset\n"
+        "        self._idle = queue.LifoQueue(maxsize=max_size) if max_size > 0 else None\n"
+        "    def acquire(self):\n"
+        "        try:\n            return self._idle.get_nowait() if self._idle else self._create()\n"
+        "        except queue.Empty:\n            return self._create()\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n            self._reset(obj)\n"
+        "        if self._idle is None:\n            return\n"
+        "        try:\n            self._idle.put_nowait(obj)\n        except queue.Full:\n            pass\n"
+        "    def __len__(self):\n        return self._idle.qsize() if self._idle else 0\n")}),
 }

@@ -70,7 +70,7 @@ def test_check_memory_passes_the_lazy_way_and_fails_the_naive_way(tmp_path, monk
         check_memory(naive_sum, (200_000,), reference=ref_sum, naive=naive_sum, exercise="sum_of_squares")
     lines = str(e.value).splitlines()
     assert lines[0].startswith("sum_of_squares: peak ")
-    assert " MiB is over the target " in lines[0] and "KiB (reference: " in lines[0] and ", naive: " in lines[0]
+    assert " MiB is over the target " in lines[0] and " (reference: " in lines[0] and ", naive: " in lines[0]
     assert lines[1] == "where your code held memory at the peak:"
     assert "return sum([x * x for x in range(n)])" in lines[2]
     recs = [json.loads(line) for line in results.read_text().splitlines()]
@@ -262,5 +262,6 @@ def test_quiz_short_answers():
 def test_record_requirement_counts_check_calls():
     from autograder.nbgrader_hooks import count_check_calls
 
-    source = "check_result(f, 1, expected=2)\n# check_memory(f) in a comment\nquiz.check_short(q, 'x', 'y')\n"
+    source = ('check_result(f, 1, expected=2)\n# check_memory(f) in a comment\nquiz.check_short(q, "x", "y")\n'
+              '"""a docstring that mentions check_result( is not a call"""\nmessage = "check_memory(f)"\n')
     assert count_check_calls(source) == 2

@@ -13,7 +13,6 @@ import ast
 import csv
 import html
 import importlib.util
-import json
 import re
 
 import nbformat
@@ -29,6 +28,7 @@ from conftest import ROOT
 ASSIGNMENTS = course.assignments()
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 CLEAR_FAILURES = {"CheckFailed", "NameError"}  # what a blank notebook may fail with
+CHARTED = {"peak", "retained", "scaling"}  # the checks that draw a chart
 
 
 def nbgrader_meta(cell):
@@ -188,15 +188,22 @@ def test_assignment_through_nbgrader(aid, tmp_path):
         html = (root / "feedback" / "wasteful" / aid / f"{nb_name}.html").read_text()
         if memory_tests & set(outputs["wasteful"]):
             assert "CheckFailed" in html
-            assert "data:image/png;base64" in html, "the memory chart is missing from the feedback"
+            charted = [gid for gid in memory_tests & set(outputs["wasteful"])
+                       if any(o.output_type == "display_data" and o.data.get(MIME, {}).get("check") in CHARTED
+                              and o.data[MIME]["verdict"] == "fail" for o in outputs["wasteful"][gid])]
+            for gid in charted:
+                assert any(o.output_type == "display_data" and "image/png" in o.get("data", {})
+                           for o in outputs["wasteful"][gid]), f"{gid}: the memory chart is missing"
+            assert not charted or "data:image/png;base64" in html, "the memory chart is missing from the feedback"
         # feedback never reveals the hidden tests, the reference/naive solutions or the quiz answers
         secret_lines, explanations = feedback_secrets(nbformat.read(root / "source" / aid / f"{nb_name}.ipynb", as_version=4))
         assert secret_lines, f"{nb_name} has no hidden tests to protect"
         for student in ("good", "wasteful", "blank"):
             text = page_text(root / "feedback" / student / aid / f"{nb_name}.html")
-            # a line the student already has (a lesson, their own solution) is not a secret to them
-            own = (root / "submitted" / student / aid / f"{nb_name}.ipynb").read_text()
-            leaked = sorted(line for line in secret_lines if line in text and json.dumps(line)[1:-1] not in own)
+            # a line the student already has (a lesson, their own solution, the exercise's text) is no secret to them
+            submitted = nbformat.read(root / "submitted" / student / aid / f"{nb_name}.ipynb", as_version=4)
+            own = "\n".join(c.source.replace("`", "") for c in submitted.cells)
+            leaked = sorted(line for line in secret_lines if line in text and line not in own)
             assert not leaked, f"{student}'s feedback shows hidden-test lines: {leaked[:3]}"
             assert hidden.BEGIN not in text and hidden.END not in text
             told = sorted(e for e in explanations if e in text)
@@ -205,8 +212,13 @@ def test_assignment_through_nbgrader(aid, tmp_path):
                    if o.output_type == "display_data" and MIME in o.get("data", {})]
         assert records and all(r["verdict"] == "pass" for r in records), "machine-readable records missing"
 
-    # 6. tricks against the kernel itself lose the points of the cells they target
+    # 6. tricks against the checks change nothing: the targeted cells fail for what the code does, others keep points
     for student, (_, targets) in kernel_tricks(aid).items():
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            for nb_name in graded_ids:
+                for grade in gb.find_submission_notebook(nb_name, aid, student).grades:
+                    if grade.name not in targets:
+                        assert grade.score == grade.max_score, f"{student} loses the points of {grade.name}"
         for nb_name in graded_ids:
             nb = nbformat.read(root / "autograded" / student / aid / f"{nb_name}.ipynb", as_version=4)
             with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:

@@ -18,6 +18,10 @@ except ImportError:  # Python 3.10
     from pip._vendor import tomli as tomllib
 
 
+# programs conda installs beside the Python packages, which pip cannot (make lab apt-installs them instead)
+CONDA_ONLY_TOOLS = {"graphviz"}
+
+
 def pyproject():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
@@ -35,7 +39,8 @@ def test_environment_yml_has_the_same_packages_and_bounds_as_pyproject():
     extras = project["optional-dependencies"]
     pip_side = specs(project["dependencies"] + extras["dev"] + extras["bench"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda_lines = [d for d in env["dependencies"] if isinstance(d, str) and not re.match(r"^(python|pip)\b", d)]
+    conda_lines = [d for d in env["dependencies"]
+                   if isinstance(d, str) and not re.match(r"^(python|pip)\b", d) and d not in CONDA_ONLY_TOOLS]
     conda_side = specs(conda_lines)
     assert conda_side == pip_side
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
@@ -67,7 +72,7 @@ def test_nbgrader_config():
 
 def test_gradebook_and_workspace_are_ignored_by_git():
     ignored = (ROOT / ".gitignore").read_text().split()
-    for name in ("gradebook.db", "workspace/", ".venv/"):
+    for name in ("gradebook.db", "workspace/", ".venv/", "grades.csv", "roster.csv", "dist/"):
         assert name in ignored
 
 
@@ -89,3 +94,17 @@ def test_setup_is_a_quick_no_op_when_nothing_changed():
 
 def test_python_version_is_supported():
     assert sys.version_info >= (3, 10)
+
+
+def test_the_guide_lists_every_check_of_the_registry():
+    from autograder import registry
+
+    guide = (ROOT / "course" / "instructor-guide.md").read_text()
+    section = guide[guide.index("## 3. Writing memory tests"):guide.index("## 4.")]
+    table = [line for line in section.splitlines() if line.startswith("| `")]
+    for name in registry.CHECKS:
+        assert any(f"{name}(" in line for line in table), f"{name} is missing from the guide's table of checks"
+    for line in table:
+        called = line.split("`")[1].split("(")[0].split(".")[-1]
+        assert called in registry.CHECKS or called in ("partial_credit", "measure"), f"the guide lists {called}, " \
+            "which autograder/registry.py does not know"

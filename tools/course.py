@@ -1,12 +1,14 @@
 """Course housekeeping with the real nbgrader: generate release/, prepare the learner's workspace.
 
     python tools/course.py generate [ASSIGNMENT ...]   regenerate release/ from source/ (all by default)
+    python tools/course.py gradebook [ASSIGNMENT ...]  put assignments into this course's gradebook, for a class
     python tools/course.py check                       exit 1 if release/ differs from what generation gives
     python tools/course.py workspace                   copy release/ notebooks into workspace/, never overwriting
     python tools/course.py selfgrade                   grade workspace/ with the hidden tests (self-study)
 
 Generation runs in a temporary copy of the course, so the repository's own
-gradebook is never touched and several generations can run side by side.
+gradebook is never touched and several generations can run side by side;
+`gradebook` is the one command that works on the course itself.
 """
 
 from __future__ import annotations
@@ -68,6 +70,17 @@ def generate(ids: list[str], out: Path) -> None:
             shutil.copytree(course / "release" / aid, target)
 
 
+def fill_gradebook(ids: list[str], course: Path = ROOT) -> None:
+    """Run `nbgrader generate_assignment ID --force` in ``course``, which puts each assignment into its gradebook.
+
+    --force because release/ is committed: without it nbgrader logs "Skipping existing assignment",
+    exits 0 and leaves the gradebook empty. Unlike `generate`, an instructor's NBGRADER_DB_URL is kept.
+    """
+    db = {"NBGRADER_DB_URL": os.environ["NBGRADER_DB_URL"]} if "NBGRADER_DB_URL" in os.environ else {}
+    for aid in ids:
+        nbgrader(course, "generate_assignment", aid, "--force", env=db)
+
+
 def differences(a: Path, b: Path) -> list[str]:
     """Relative paths that differ between two trees (missing on either side included)."""
     cmp = filecmp.dircmp(a, b, ignore=[".ipynb_checkpoints", "__pycache__"])
@@ -110,6 +123,15 @@ def selfgrade(workspace: Path = WORKSPACE, student: str = "me") -> dict[str, tup
         return scores
     from nbgrader.api import Gradebook
 
+    # a self-study learner grades their own code: without bubblewrap, unsandboxed is a fine choice -- said once
+    env = {"AUTOGRADER_EXPLAIN": "1"}
+    sys.path.insert(0, str(ROOT))
+    from autograder import sandbox
+
+    if os.environ.get(sandbox.SANDBOX_ENV, "").lower() != sandbox.OFF and sandbox.problem():
+        print(f"grading without a sandbox: {sandbox.problem()}")
+        env[sandbox.SANDBOX_ENV] = sandbox.OFF
+
     with tempfile.TemporaryDirectory() as tmp:
         course = make_course_copy(Path(tmp) / "course", ids)
         for aid in ids:
@@ -117,7 +139,7 @@ def selfgrade(workspace: Path = WORKSPACE, student: str = "me") -> dict[str, tup
             shutil.copytree(workspace / aid, course / "submitted" / student / aid,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
             # a self-study learner may read the quiz explanations that an instructor's feedback leaves out
-            nbgrader(course, "autograde", aid, "--student", student, "--force", env={"AUTOGRADER_EXPLAIN": "1"})
+            nbgrader(course, "autograde", aid, "--student", student, "--force", env=env)
             nbgrader(course, "generate_feedback", aid, "--student", student, "--force")
             out = workspace / "feedback" / aid
             out.mkdir(parents=True, exist_ok=True)
@@ -136,6 +158,11 @@ def main(argv: list[str]) -> int:
         ids = rest or assignments()
         generate(ids, RELEASE)
         print(f"regenerated release/ for {', '.join(ids)}")
+        return 0
+    if cmd == "gradebook":
+        ids = rest or assignments()
+        fill_gradebook(ids)
+        print(f"gradebook: {', '.join(ids)} generated with --force (release/ rewritten from source/)")
         return 0
     if cmd == "check":
         with tempfile.TemporaryDirectory() as tmp:

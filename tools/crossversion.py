@@ -3,9 +3,10 @@
     python tools/crossversion.py [--write course/cross-version.md] [--versions 3.10 3.12]
 
 For each Python version it builds a small virtual environment (`.venv-cv/<version>`,
-reused while the dependency list is unchanged), then runs each source notebook's
-graded cells -- the locked setup cells, the solution cells and the test cells, hidden
-tests included -- as one plain Python script with AUTOGRADER_RESULTS set, so every
+reused while the dependency list is unchanged), then grades each source notebook --
+its solutions are a good submission, its hidden tests are in -- with the trusted
+grader on that version (`python -m autograder.grader`: the learner's cells in the
+sandbox, lesson cells skipped as in autograding), with AUTOGRADER_RESULTS set, so every
 check writes its record (measured, target, reference, naive). A margin is thin when
 the reference's figure is not clearly under its target, or the naive one not clearly
 over it; the exit status is 1 if any margin is thin, a check failed, or a version is missing.
@@ -28,12 +29,15 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from autograder import grader, lessons  # noqa: E402
 from autograder.units import format_bytes  # noqa: E402
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 THIN = 1.5  # the reference must sit at most target/1.5, the naive at least 1.5 x target
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.M)
 # packages the graded cells' setup may import (the lesson-only ones are not needed)
 PACKAGES = ("objgraph", "matplotlib", "numpy", "psutil", "memory_profiler")
+# what the grader's learner process needs besides them (not pinned by the project: any version for that Python)
+GRADER_PACKAGES = ("ipython", "matplotlib-inline")
 
 
 def find_python(version: str) -> str | None:
@@ -51,7 +55,7 @@ def requirements() -> list[str]:
     """The pyproject pins of PACKAGES, so every version gets the same bounds."""
     text = (ROOT / "pyproject.toml").read_text()
     pins = re.findall(r'"([A-Za-z_][A-Za-z0-9_.-]*[<>=!~][^"]*)"', text)
-    return [p for p in pins if re.split(r"[<>=!~]", p)[0].lower() in PACKAGES]
+    return [p for p in pins if re.split(r"[<>=!~]", p)[0].lower() in PACKAGES] + list(GRADER_PACKAGES)
 
 
 def ensure_env(version: str) -> Path:
@@ -71,40 +75,32 @@ def ensure_env(version: str) -> Path:
     return env / "bin" / "python"
 
 
-def graded_script(notebook: Path, answers: dict[str, str] | None = None, only: tuple[str, ...] = ()) -> str:
-    """The notebook's setup, solution and test cells as one script; each test cell's failure is recorded.
+def grade(python, notebook: Path, answers: dict[str, str] | None = None, only: tuple[str, ...] = (),
+          results: Path | None = None) -> dict:
+    """Failed test cells {grade_id: message} of ``notebook`` graded by the trusted grader on ``python``.
 
     ``answers`` (grade_id -> source) replaces solution cells, to grade other submissions;
     ``only`` keeps just the test cells whose grade_id contains one of these names.
     """
-    nb = nbformat.read(notebook, as_version=4)
-    parts = ["import sys, traceback", "_failures = []", "import matplotlib", "matplotlib.use('Agg')"]
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not meta:
-            continue
-        code = MARKERS.sub("", (answers or {}).get(meta.get("grade_id"), cell.source))
-        if meta.get("grade") and only and not any(name in meta["grade_id"] for name in only):
-            continue
-        if meta.get("grade"):  # a test cell: keep going after a failure, as nbgrader does
-            body = "\n".join("    " + line for line in code.splitlines()) or "    pass"
-            parts.append(f"try:\n{body}\nexcept Exception as _e:\n"
-                         f"    _failures.append(({meta['grade_id']!r}, f'{{type(_e).__name__}}: {{_e}}'))")
-        else:
-            parts.append(code)
-    parts.append("for _g, _m in _failures:\n    print('FAILED', _g, _m.replace(chr(10), ' | '))")
-    parts.append("sys.exit(1 if _failures else 0)")
-    return "\n\n".join(parts) + "\n"
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if answers and gid in answers:
+            cell["source"] = answers[gid]
+        elif cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell["source"] = MARKERS.sub("", "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
+    lessons.stamp_notebook(nb)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    if results is not None:
+        env["AUTOGRADER_RESULTS"] = str(results)
+    job = {"notebook": nb, "cwd": str(notebook.parent), "timeout": 600, "only_tests": list(only)}
+    result = grader.run_in_subprocess(job, python=str(python), env=env, timeout=1800)
+    return grader.failures(nb, result)
 
 
 def run_notebook(python: Path, notebook: Path, results: Path) -> tuple[int, str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / f"{notebook.stem}.py"
-        script.write_text(graded_script(notebook))
-        env = {**os.environ, "AUTOGRADER_RESULTS": str(results), "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-        proc = subprocess.run([str(python), str(script)], cwd=notebook.parent, env=env,
-                              capture_output=True, text=True, timeout=1800)
-    return proc.returncode, (proc.stdout + proc.stderr)[-2000:]
+    failed = grade(python, notebook, results=results)
+    return (1 if failed else 0), "\n".join(f"FAILED {g} {m}" for g, m in failed.items())
 
 
 def margins(rec: dict) -> tuple[float | None, float | None]:

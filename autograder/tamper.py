@@ -1,4 +1,17 @@
-"""Keep the learner's code from switching off or resetting the measurement.
+"""Every rule that decides a measurement was tampered with, in one place.
+
+* tracemalloc: tripwires, disarmed references, the canary (:func:`arm_tripwires`,
+  :func:`tamper_after_call`);
+* other processes: a measured call that started one (:func:`started_processes`);
+* memory tracemalloc cannot see: anonymous resident growth far beyond the traced peak
+  (:func:`hidden_memory`);
+* the leak checks' conditions: ``gc.freeze()``, ``gc.callbacks``, the collector switched
+  back on (:func:`gc_conditions`, :func:`gc_changed`).
+
+What graded code may not do at all is enforced separately, by the audit hook of the
+grading sandbox (:mod:`autograder.audit`).
+
+Keep the learner's code from switching off or resetting the measurement.
 
 The real tracemalloc functions are captured from the C module ``_tracemalloc``
 when this module is loaded, so a learner who later replaces ``tracemalloc.start``
@@ -16,11 +29,31 @@ from __future__ import annotations
 
 import _tracemalloc
 import tracemalloc
+from gc import callbacks as _gc_callbacks
 from gc import freeze as _gc_freeze
+from gc import get_freeze_count as _get_freeze_count
+from gc import isenabled as _gc_isenabled
 from gc import get_referrers as _get_referrers
 from gc import unfreeze as _gc_unfreeze
 from sys import getrefcount as _getrefcount
+from os import O_RDONLY
+from os import close as _close
+from os import listdir as _listdir
+from os import open as _os_open
+from os import read as _read
 from types import CellType, FunctionType, SimpleNamespace
+
+from .units import MiB, format_bytes
+
+try:
+    from resource import RUSAGE_CHILDREN
+    from resource import getrusage as _getrusage
+except ImportError:
+    _getrusage = None
+
+# Anonymous resident growth allowed per traced byte: tracemalloc's own per-block bookkeeping is
+# resident but untraced (~1.3x the traced bytes for 32-byte blocks), plus arenas: 3.5x seen.
+RSS_FACTOR, RSS_SLACK = 5, 2 * MiB
 
 _get_traces = _tracemalloc._get_traces
 _get_traceback_limit = _tracemalloc.get_traceback_limit
@@ -50,6 +83,9 @@ REAL = SimpleNamespace(
 CONTROLS = ("start", "stop", "clear_traces", "reset_peak")
 _REAL_CONTROLS = tuple(getattr(REAL, name) for name in CONTROLS if getattr(REAL, name) is not None)
 _canary: list = []
+# The measuring thread follows the traced peak while the call runs: a peak that goes down was reset, through
+# whatever path (a fresh copy of _tracemalloc, a reference nothing could disarm).
+PEAK_RESET = "reset tracemalloc's peak while being measured; code under test must not control tracemalloc"
 
 try:  # glibc's mallopt, for one malloc arena in the measured child (see child._cap_address_space)
     import ctypes as _ctypes
@@ -115,9 +151,12 @@ def _disarm_captured(wires: dict, names: dict) -> str | None:
         return None
     _gc_unfreeze()  # get_referrers does not search frozen objects (measure() freezes the parent's before forking)
     try:
-        holders = _get_referrers(*_REAL_CONTROLS)
+        return _disarm_holders(_get_referrers(*_REAL_CONTROLS), wires, names)
     finally:
         _gc_freeze()  # frozen again: the collector and the leak checks then see only what the call makes
+
+
+def _disarm_holders(holders: list, wires: dict, names: dict) -> str | None:
     own = vars(REAL)
     stuck = []
     for holder in holders:
@@ -133,7 +172,7 @@ def _disarm_captured(wires: dict, names: dict) -> str | None:
                     holder[i] = wires[id(value)]
         elif type(holder) is CellType:
             holder.cell_contents = wires[id(holder.cell_contents)]
-        elif type(holder) is tuple and _replace_defaults(holder, wires):
+        elif type(holder) is tuple and (_replace_defaults(holder, wires) or _replace_tuple(holder, wires, holders)):
             continue
         else:
             held = [names[id(v)] for v in _contents(holder) if id(v) in names]
@@ -151,6 +190,19 @@ def _replace_defaults(defaults: tuple, wires: dict) -> bool:
     fresh = tuple(wires.get(id(v), v) for v in defaults)
     for function in owners:
         function.__defaults__ = fresh
+    return True
+
+
+def _replace_tuple(held: tuple, wires: dict, searched: list) -> bool:
+    """A tuple kept only in dicts (a module's or an object's attributes): put a disarmed copy there; True if done."""
+    owners = [r for r in _get_referrers(held) if r is not searched]
+    if not owners or not all(isinstance(r, dict) for r in owners):
+        return False
+    fresh = tuple(wires.get(id(v), v) for v in held)
+    for owner in owners:
+        for key, value in list(dict.items(owner)):
+            if value is held:
+                dict.__setitem__(owner, key, fresh)
     return True
 
 
@@ -183,4 +235,56 @@ def tamper_after_call() -> str | None:
             return f"called {names} while being measured; code under test must not control tracemalloc"
     if not REAL.is_tracing():
         return "stopped tracemalloc while being measured; code under test must not control tracemalloc"
+    return None
+
+
+def started_processes() -> str | None:
+    """Work done in another process is invisible to tracemalloc: not allowed in a measured call."""
+    running = False
+    try:
+        for tid in _listdir("/proc/self/task"):
+            fd = _os_open(f"/proc/self/task/{tid}/children", O_RDONLY)
+            try:
+                running = running or bool(_read(fd, 4096).strip())
+            finally:
+                _close(fd)
+    except OSError:
+        pass
+    waited = _getrusage(RUSAGE_CHILDREN) if _getrusage is not None else None
+    if running or (waited is not None and (waited.ru_maxrss or waited.ru_utime or waited.ru_stime)):
+        return ("started another process while being measured; memory used there is invisible to "
+                "tracemalloc, so code under test must do its work in this process")
+    return None
+
+
+def hidden_memory(peak: int, anon_growth: int, reference_anon: int = 0) -> str | None:
+    """A second signal: anonymous resident memory that grew far beyond what tracemalloc saw.
+
+    Memory from a C extension that does not report to tracemalloc -- or hidden by
+    resetting tracemalloc -- still shows in the process's anonymous resident pages,
+    which the parent reads from outside the measured process. Pages of mapped files
+    do not count. Honest Python code stays within a small factor of its traced peak
+    (tracemalloc's own bookkeeping, allocator arenas, page rounding) and of the
+    reference's own growth, measured the same way in the same run.
+    """
+    if anon_growth > RSS_FACTOR * (peak + reference_anon) + RSS_SLACK:
+        return (f"grew its resident memory by {format_bytes(anon_growth)} while tracemalloc saw a peak of only "
+                f"{format_bytes(peak)}: memory allocated where tracemalloc cannot see it (a C extension, memory "
+                "hidden from tracemalloc) is not allowed here")
+    return None
+
+
+def gc_conditions() -> tuple:
+    """What the leak checks rely on and the learner's code could change: frozen objects, gc callbacks, gc on/off."""
+    return _get_freeze_count(), tuple(id(c) for c in list(_gc_callbacks)), _gc_isenabled()
+
+
+def gc_changed(before: tuple, after: tuple) -> str | None:
+    """A one-line reason when the leak check's conditions changed while the learner's code ran."""
+    if after[0] > before[0]:  # (frozen objects that die lower the count: only a rise means gc.freeze())
+        return "froze objects with gc.freeze() while being checked: frozen objects would hide from the check"
+    if after[1] != before[1]:
+        return "changed gc.callbacks while being checked"
+    if after[2] != before[2]:
+        return "switched the cycle collector back on while being checked, which the check turns off on purpose"
     return None
