@@ -11,7 +11,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup browser graphviz sandbox lab workspace grade test release gradebook student-package crossversion benchmarks bench-grading clean
+.PHONY: setup browser graphviz sandbox postgres hub lab workspace update progress grade test release gradebook student-package grade-class crossversion benchmarks bench-grading bench-class clean
 
 setup: $(STAMP)
 
@@ -20,18 +20,24 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,class]'
 	@touch $(STAMP)
 
-# Copies the release notebooks into workspace/ without ever overwriting a learner's notebook.
-workspace: setup
-	$(BIN)/python tools/course.py workspace
+# Brings the release notebooks into workspace/: a notebook the learner changed is never replaced; a newer release
+# of it goes beside it under a dated name (tools/updates.py). `make update` does only this; `make lab` does it first.
+workspace update: setup
+	$(BIN)/python tools/course.py update
 
 # The course's JupyterLab defaults (no news prompt, no update check) come from course/jupyter-config/labconfig;
 # JUPYTER_CONFIG_PATH puts them before every other config dir, and the learner's own settings still win over them.
 lab: workspace graphviz
 	JUPYTER_CONFIG_PATH="$(CURDIR)/course/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) course/start.ipynb
+
+# Self-study: every chapter's exercises and questions passed / failed / not tried, and memory figures against their
+# targets, graded from a copy of workspace/ (autograder/progress.py); the chart goes to build/progress.png.
+progress: setup sandbox
+	$(BIN)/python -m autograder.progress --chart build/progress.png
 
 # Self-study: grade workspace/ with the hidden tests; feedback pages go to workspace/feedback/.
 grade: setup sandbox
@@ -58,8 +64,34 @@ sandbox:
 	    || echo "Could not install bubblewrap: autograding will refuse to run unless AUTOGRADER_SANDBOX=off"; \
 	  else echo "bubblewrap is missing, so autograding refuses to run unsandboxed: sudo apt-get install bubblewrap (or AUTOGRADER_SANDBOX=off)"; fi; }
 
-test: setup browser graphviz sandbox
+# configurable-http-proxy from npm into .hub/, for JupyterHub (deploy/jupyterhub_config.py finds it there;
+# tests/test_hub.py starts a hub with it). As root, installs Debian's npm when missing.
+HUB_PROXY := .hub/node_modules/.bin/configurable-http-proxy
+hub:
+	@test -x $(HUB_PROXY) || { \
+	  command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }; \
+	  if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix .hub configurable-http-proxy@5 \
+	    || echo "Could not install configurable-http-proxy, so the JupyterHub test will be skipped"; \
+	  else echo "npm is missing, so the JupyterHub test will be skipped: sudo apt-get install npm"; fi; }
+
+# Debian's PostgreSQL server binaries: tests/test_class_grading.py starts a throwaway server for a gradebook.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+	    || echo "Could not install postgresql, so the PostgreSQL gradebook test will be skipped"; \
+	  else echo "PostgreSQL is missing, so its gradebook test will be skipped: sudo apt-get install postgresql"; fi; }
+
+test: setup browser graphviz sandbox hub postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A whole class: collect, grade every submission in parallel on Dask, feedback, grades.csv, class report
+# (python-memory grade-class --help). GRADE_ARGS="--workers 4 --release-feedback" or "--scheduler tcp://HOST:8786".
+ASSIGNMENT ?=
+GRADE_ARGS ?=
+grade-class: setup sandbox
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade-class ASSIGNMENT=<id> [GRADE_ARGS=...]"; exit 2; }
+	$(BIN)/python -m classroom.cli grade-class $(ASSIGNMENT) --course $(CURDIR) $(GRADE_ARGS)
 
 # Every memory target's reference and naive figures on CPython 3.10-3.13; fails on thin margins.
 crossversion: setup
@@ -91,5 +123,11 @@ benchmarks: setup
 bench-grading: setup sandbox
 	$(BIN)/python benchmarks/grading.py
 
+# Class grading throughput: plain nbgrader against the class command at 1 and 2 workers and on an external
+# Dask cluster, side by side (about 40 minutes; BENCH_ARGS="--students 6 --course-students 1" for a quick look).
+BENCH_ARGS ?=
+bench-class: setup sandbox
+	$(BIN)/python benchmarks/class_grading.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .venv-cv workspace build dist
+	rm -rf $(VENV) .venv-cv .hub workspace build dist

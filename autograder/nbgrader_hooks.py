@@ -24,7 +24,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from . import grader, hidden, lessons, registry
+from . import graded_outputs, grader, hidden, lessons, registry
 from .report import MIME
 
 RED, RESET = "\x1b[0;31m", "\x1b[0m"
@@ -59,12 +59,17 @@ class GradeInSandbox(NbGraderPreprocessor):
     Settings: ``timeout`` per cell (default: nbgrader's ``Execute.timeout``), ``sandbox``
     ("auto": bubblewrap, refusing to grade where it cannot be made unless
     AUTOGRADER_SANDBOX=off; or "off"), ``scratch_root`` (where each submission's
-    scratch directory is made and removed; default: the system's temporary folder).
+    scratch directory is made and removed; default: the system's temporary folder), ``save_outputs``
+    and ``graded_outputs`` (how the class command grades on its workers and records on its coordinator).
     """
 
     timeout = Integer(0, help="Seconds per cell; 0 means nbgrader's Execute.timeout").tag(config=True)
     sandbox = Unicode("auto", help='"auto" (bubblewrap, required unless AUTOGRADER_SANDBOX=off) or "off"').tag(config=True)
     scratch_root = Unicode("", help="Where submissions' scratch directories are made").tag(config=True)
+    save_outputs = Unicode("", help="Keep each notebook's graded outputs in this folder (the class command's "
+                           "workers; see autograder/graded_outputs.py)").tag(config=True)
+    graded_outputs = Unicode("", help="Take outputs graded elsewhere from this folder when the notebook's "
+                             "fingerprint matches (the class command's coordinator)").tag(config=True)
 
     def _cell_timeout(self) -> int:
         if self.timeout:
@@ -76,10 +81,16 @@ class GradeInSandbox(NbGraderPreprocessor):
         context = {k: resources.get("nbgrader", {}).get(k) for k in ("student", "assignment", "notebook")}
         cwd = resources.get("metadata", {}).get("path") or os.getcwd()
         timeout = self._cell_timeout()
-        job = {"notebook": nbformat.from_dict(nb), "cwd": cwd, "timeout": timeout, "sandbox": self.sandbox,
-               "context": context, "scratch_root": self.scratch_root or None}
-        code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
-        result = grader.run_in_subprocess(job, timeout=timeout * (code_cells + 2))
+        key = graded_outputs.fingerprint(nb)
+        result = graded_outputs.load(self.graded_outputs, context, key)
+        if result is None:
+            job = {"notebook": nbformat.from_dict(nb), "cwd": cwd, "timeout": timeout, "sandbox": self.sandbox,
+                   "context": context, "scratch_root": self.scratch_root or None}
+            code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+            result = grader.run_in_subprocess(job, timeout=timeout * (code_cells + 2))
+            graded_outputs.save(self.save_outputs, context, key, result)
+        else:
+            self.log.info("%s: outputs graded by the class command", context.get("student"))
         for cell, entry in zip(nb.cells, result["cells"]):
             if entry is None or cell.cell_type != "code":
                 continue

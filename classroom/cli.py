@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import student_setup
+from . import grade_class, report, student_setup
 
-SUBCOMMANDS = (student_setup,)
+SUBCOMMANDS = (student_setup, grade_class, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,9 @@ except ImportError:  # Python 3.10
     from pip._vendor import tomli as tomllib
 
 
-# programs conda installs beside the Python packages, which pip cannot (make lab apt-installs them instead)
-CONDA_ONLY_TOOLS = {"graphviz"}
+# programs conda installs beside the Python packages, which pip cannot (make lab apt-installs graphviz, make hub
+# npm-installs the proxy)
+CONDA_ONLY_TOOLS = {"graphviz", "configurable-http-proxy"}
 
 
 def pyproject():
@@ -37,7 +38,7 @@ def specs(lines):
 def test_environment_yml_has_the_same_packages_and_bounds_as_pyproject():
     project = pyproject()["project"]
     extras = project["optional-dependencies"]
-    pip_side = specs(project["dependencies"] + extras["dev"] + extras["bench"])
+    pip_side = specs(project["dependencies"] + extras["dev"] + extras["class"] + extras["bench"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_lines = [d for d in env["dependencies"]
                    if isinstance(d, str) and not re.match(r"^(python|pip)\b", d) and d not in CONDA_ONLY_TOOLS]

@@ -3,7 +3,7 @@
     python tools/course.py generate [ASSIGNMENT ...]   regenerate release/ from source/ (all by default)
     python tools/course.py gradebook [ASSIGNMENT ...]  put assignments into this course's gradebook, for a class
     python tools/course.py check                       exit 1 if release/ differs from what generation gives
-    python tools/course.py workspace                   copy release/ notebooks into workspace/, never overwriting
+    python tools/course.py update                      bring release/ into workspace/, never over the learner's work
     python tools/course.py selfgrade                   grade workspace/ with the hidden tests (self-study)
 
 Generation runs in a temporary copy of the course, so the repository's own
@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import updates
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
@@ -54,7 +56,9 @@ def make_course_copy(dest: Path, ids: list[str]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
     for aid in ids:
-        shutil.copytree(SOURCE / aid, dest / "source" / aid, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        # tools/nbedit.py's lock files are no course files: nbgrader would copy them into release/
+        shutil.copytree(SOURCE / aid, dest / "source" / aid,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.ipynb.lock"))
     return dest
 
 
@@ -98,18 +102,8 @@ def differences(a: Path, b: Path) -> list[str]:
 
 
 def prepare_workspace(release: Path = RELEASE, workspace: Path = WORKSPACE) -> list[Path]:
-    """Copy release notebooks and files into the workspace; an existing file is never overwritten."""
-    copied = []
-    for src in sorted(release.rglob("*")):
-        if src.is_dir() or ".ipynb_checkpoints" in src.parts:
-            continue
-        dest = workspace / src.relative_to(release)
-        if dest.exists():
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest)
-        copied.append(dest)
-    return copied
+    """Bring release files into the workspace (tools/updates.py): the files written in place, none a learner changed."""
+    return [c.path for c in updates.update(release, workspace) if c.kind in (updates.NEW, updates.UPDATED)]
 
 
 def selfgrade(workspace: Path = WORKSPACE, student: str = "me") -> dict[str, tuple[float, float]]:
@@ -171,10 +165,13 @@ def main(argv: list[str]) -> int:
         for d in diff:
             print(f"release/{d} differs from generation")
         return 1 if diff else 0
-    if cmd == "workspace":
-        copied = prepare_workspace()
-        kept = "existing notebooks were kept as they are"
-        print(f"workspace/: {len(copied)} new file(s) copied from release/; {kept}")
+    if cmd in ("update", "workspace"):
+        changes = updates.update(RELEASE, WORKSPACE)
+        for change in changes:
+            print(change.message(ROOT))
+        beside = sum(c.kind == updates.BESIDE for c in changes)
+        print(f"workspace/: {len(changes) - beside} file(s) copied from release/, {beside} new version(s) put beside "
+              "your own; no file you changed was replaced" if changes else "workspace/ is up to date with release/")
         return 0
     if cmd == "selfgrade":
         scores = selfgrade()

@@ -1,0 +1,109 @@
+"""One Dask task of the class command: grade one submission in a scratch copy of the course.
+
+The task receives everything as bytes -- the course template (its ``nbgrader_config.py``, ``source/<assignment>``
+and a gradebook holding the assignment) and the submission's files -- so a worker on another machine needs this
+package installed, not the course folder. It runs nbgrader's own Autograde there, in this process, with the
+course's trusted grader (every learner cell in its sandbox), against the scratch gradebook: the real gradebook is
+written by the coordinator alone. It returns each notebook's graded outputs (see
+:mod:`autograder.graded_outputs`) and the scores nbgrader gave them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import tarfile
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .nbgrader_course import open_course, quiet_warnings
+
+# Environment variables the coordinator forwards to every task (the grader's seed, sandbox switch, ...).
+FORWARDED_PREFIX = "AUTOGRADER_"
+# The exception line of a traceback nbgrader logged: "module.SomeError: message"
+EXCEPTION_LINE = re.compile(r"^\s*(?:[\w]+\.)*(\w*(?:Error|Exception|Exit|Timeout\w*)): (.+)$")
+# A worker grades one submission at a time: nbgrader's apps and the environment are per process.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def pack(folder: Path, *, only: list[str] | None = None) -> bytes:
+    """The regular files under ``folder`` (or under its entries named in ``only``) as a gzipped tar; links are left out."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        roots = [folder / name for name in only] if only else [folder]
+        for root in roots:
+            paths = [root] if root.is_file() else sorted(root.rglob("*"))
+            for path in paths:
+                if path.is_file() and not path.is_symlink():
+                    tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, dest: Path) -> None:
+    """Extract a :func:`pack` archive into ``dest``, refusing absolute paths and links."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            target = (dest / member.name).resolve()
+            if not member.isfile() or not target.is_relative_to(dest.resolve()):
+                raise ValueError(f"unexpected entry in the archive: {member.name}")
+        tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+
+
+@contextmanager
+def _environment(env: dict):
+    saved = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIX)}
+    for key in saved:
+        del os.environ[key]
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key in [k for k in os.environ if k.startswith(FORWARDED_PREFIX)]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def scores(api, assignment: str, student: str) -> dict:
+    """notebook -> grade_id -> [score, max_score], as nbgrader recorded them in ``api``'s gradebook."""
+    with api.gradebook as gb:
+        submission = gb.find_submission(assignment, student)
+        return {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in submission.notebooks}
+
+
+def failure_reason(log: str, error: str) -> str:
+    """The one line that says why nbgrader failed: the last exception it logged, not its closing "see above"."""
+    found = [m for m in map(EXCEPTION_LINE.match, (log + "\n" + error).splitlines())
+             if m and m.group(1) != "NbGraderException"]
+    if found:
+        return f"{found[-1].group(1)}: {found[-1].group(2).strip()}"
+    lines = [line.strip() for line in (error or log).splitlines() if line.strip()]
+    return lines[-1] if lines else "nbgrader's autograde failed without a message"
+
+
+def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
+    """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
+    started = time.monotonic()
+    with _ONE_AT_A_TIME, quiet_warnings(), _environment(env), tempfile.TemporaryDirectory(prefix="python-memory-task-") as tmp:
+        course = Path(tmp) / "course"
+        unpack(template, course)
+        unpack(files, course / "submitted" / student / assignment)
+        saved = Path(tmp) / "outputs"
+        api = open_course(course, {"CourseDirectory": {"db_url": f"sqlite:///{course / 'gradebook.db'}"},
+                                   "GradeInSandbox": {"save_outputs": str(saved)}})
+        outcome = api.autograde(assignment, student, force=True, create=True)
+        result = {"student": student, "log": outcome.get("log", ""), "worker": f"{socket.gethostname()}:{os.getpid()}"}
+        if not outcome["success"]:
+            result["error"] = failure_reason(result["log"], outcome.get("error", ""))
+            result["log"] += outcome.get("error", "")
+        else:
+            result["outputs"] = {p.stem: json.loads(p.read_text()) for p in sorted((saved / student).glob("*.json"))}
+            result["scores"] = scores(api, assignment, student)
+        result["seconds"] = time.monotonic() - started
+        return result

@@ -1,0 +1,178 @@
+"""The class command (`python-memory grade-class`) against nbgrader itself, on real Dask and a real PostgreSQL.
+
+* the same class graded by plain sequential `nbgrader autograde` and by the class command on a LocalCluster gets
+  the same scores, late penalties and autograded notebooks (measured figures and timestamps aside), with
+  AUTOGRADER_SEED fixed so both draw the same hidden inputs;
+* on an external `dask scheduler` + `dask worker` pair started on loopback: a submission nbgrader cannot read is
+  reported, exits 1 and still appears in the export; a re-run grades only new or changed submissions;
+* with NBGRADER_DB_URL on a PostgreSQL server started for the test, the class command and plain nbgrader write
+  the same gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+import course
+import dask_loopback
+import postgres_server
+import simulated_class
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+AID = "04-lazy-evaluation"
+SEED = "20261129"
+DUE = "2026-11-20 10:00:00 UTC"
+LATE = "2026-11-20 12:30:00.000000 UTC"  # 2.5 hours after DUE
+NUMBER = re.compile(r"\d+(\.\d+)?")
+# check-record fields that are timings or resident-memory samples, which no two runs share
+VOLATILE = {"elapsed", "anon", "reference_anon"}
+
+
+def class_course(dest: Path, students: dict[str, str], db_url: str | None = None) -> Path:
+    """A course copy with ``students`` (name -> kind) submitted, "late-…" ones after the due date."""
+    root = course.make_course_copy(dest, [AID])
+    env = {"NBGRADER_DB_URL": db_url} if db_url else {}
+    course.nbgrader(root, "generate_assignment", AID, "--force", env=env)
+    course.nbgrader(root, "db", "assignment", "add", AID, f"--duedate={DUE}", env=env)
+    for student, kind in students.items():
+        simulated_class.write_submission(root, AID, student, kind,
+                                         timestamp=LATE if student.startswith("late") else simulated_class.TIMESTAMP)
+    return root
+
+
+def grade_class(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "classroom.cli", "grade-class", AID, "--course", str(root),
+                           "--no-progress", *args], capture_output=True, text=True,
+                          env={**course.nbgrader_env(), "AUTOGRADER_SEED": SEED, **(env or {})}, timeout=1800)
+    print(proc.stdout, proc.stderr[-3000:])
+    return proc
+
+
+def gradebook_view(url: str) -> dict:
+    """student -> (timestamp, late penalty, {notebook: {grade_id: (score, max_score)}})."""
+    with Gradebook(url) as gb:
+        return {s.student.id: (str(s.timestamp), s.late_submission_penalty,
+                               {nb.name: {g.name: (g.score, g.max_score) for g in nb.grades} for nb in s.notebooks})
+                for s in gb.find_assignment(AID).submissions}
+
+
+def _masked(value):
+    if isinstance(value, str):
+        return NUMBER.sub("#", value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "#"
+    return value
+
+
+def notebook_view(path: Path) -> list:
+    """What an autograded notebook shows, measured figures masked: cells, their outputs, verdicts, images' presence."""
+    nb = nbformat.read(path, as_version=4)
+    view = []
+    for cell in nb.cells:
+        outputs = []
+        for out in cell.get("outputs", []):
+            data = {mime: ("<image>" if mime.startswith("image/") else _masked(value))
+                    for mime, value in out.get("data", {}).items()}
+            outputs.append((out.output_type, out.get("name"), out.get("ename"), _masked(out.get("text", "")),
+                            _masked(out.get("evalue", "")), json.dumps(data, sort_keys=True)))
+        view.append((cell.cell_type, cell.source, cell.metadata.get("nbgrader", {}).get("grade_id"),
+                     cell.get("execution_count"), outputs))
+    return view
+
+
+def export_rows(root: Path) -> dict[str, dict]:
+    with open(root / "grades.csv", newline="") as f:
+        return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == AID}
+
+
+def test_class_command_grades_as_nbgrader_does(tmp_path):
+    students = {"good-1": "good", "wasteful-1": "wasteful", "blank-1": "blank", "late-1": "good", "good-2": "good"}
+    plain = class_course(tmp_path / "plain", students)
+    parallel = tmp_path / "parallel"
+    shutil.copytree(plain, parallel, symlinks=True)
+
+    proc = course.nbgrader(plain, "autograde", AID, check=False, env={"AUTOGRADER_SEED": SEED})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    run = grade_class(parallel, "--workers", "2")
+    assert run.returncode == 0
+    assert "grading 5 of 5 submissions on 2 local Dask workers" in run.stdout
+    assert "graded 5 submission(s)" in run.stdout and "could not be done" not in run.stdout
+
+    expected = gradebook_view(f"sqlite:///{plain / 'gradebook.db'}")
+    got = gradebook_view(f"sqlite:///{parallel / 'gradebook.db'}")
+    assert got == expected
+    assert expected["late-1"][1] == 0 and expected["good-1"][2] == expected["late-1"][2]  # late, policy "none"
+    for student in students:
+        for path in sorted((plain / "autograded" / student / AID).glob("*.ipynb")):
+            twin = parallel / "autograded" / student / AID / path.name
+            assert notebook_view(twin) == notebook_view(path), f"{student}/{path.name} differs"
+        assert sorted((parallel / "feedback" / student / AID).glob("*.html")), f"no feedback for {student}"
+    rows = export_rows(parallel)
+    assert set(rows) == set(students)
+    assert float(rows["good-1"]["score"]) == float(rows["good-1"]["max_score"]) > float(rows["wasteful-1"]["score"]) > 0
+    assert float(rows["blank-1"]["score"]) == 0
+    report = parallel / "reports" / f"{AID}-report.html"
+    assert report.exists() and str(report) in run.stdout
+
+
+def test_class_command_on_an_external_cluster_resumes_and_reports_what_it_cannot_grade(tmp_path):
+    root = class_course(tmp_path / "course", {"good-1": "good", "blank-1": "blank", "broken-1": "blank"})
+    broken = root / "submitted" / "broken-1" / AID / "lazy-evaluation.ipynb"
+    broken.write_text("{ this is not a notebook")
+    with dask_loopback.cluster(tmp_path) as address:
+        first = grade_class(root, "--scheduler", address)
+        assert first.returncode == 1, "a submission that cannot be graded is a grader error"
+        assert "grading 3 of 3 submissions on 1 Dask scheduler" in first.stdout
+        assert re.search(rf"^  broken-1 \({AID}\): NotJSONError: Notebook does not appear to be JSON: .*\(log: ",
+                         first.stdout, re.M), first.stdout
+        rows = export_rows(root)
+        assert set(rows) == {"good-1", "blank-1", "broken-1"}, "every student is in the export"
+        assert float(rows["good-1"]["score"]) == float(rows["good-1"]["max_score"]) > 0
+
+        # the student resubmits: only that submission is graded again
+        simulated_class.write_submission(root, AID, "broken-1", "good")
+        second = grade_class(root, "--scheduler", address)
+        assert second.returncode == 0
+        assert "grading 1 of 3 submissions" in second.stdout and "2 unchanged since the last run" in second.stdout
+        assert float(export_rows(root)["broken-1"]["score"]) == float(rows["good-1"]["max_score"])
+
+        third = grade_class(root, "--scheduler", address)
+        assert third.returncode == 0 and "nothing new to grade: all 3 submissions are recorded" in third.stdout
+
+    # the plain nbgrader commands still work on the course the class command graded
+    proc = course.nbgrader(root, "autograde", AID, "--student", "blank-1", "--force", check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+
+
+def test_class_command_with_a_postgresql_gradebook(tmp_path):
+    with postgres_server.running() as url:
+        root = class_course(tmp_path / "course", {"good-1": "good", "wasteful-1": "wasteful"}, db_url=url)
+        run = grade_class(root, "--workers", "2", env={"NBGRADER_DB_URL": url})
+        assert run.returncode == 0
+        assert not (root / "gradebook.db").exists(), "the class command wrote a SQLite gradebook"
+        view = gradebook_view(url)
+        assert set(view) == {"good-1", "wasteful-1"}
+        good = view["good-1"][2]["lazy-evaluation"]
+        assert all(score == most for score, most in good.values())
+        assert export_rows(root).keys() == {"good-1", "wasteful-1"}
+        # plain nbgrader regrades one student into the same PostgreSQL gradebook, to the same scores
+        proc = course.nbgrader(root, "autograde", AID, "--student", "wasteful-1", "--force", check=False,
+                               env={"NBGRADER_DB_URL": url, "AUTOGRADER_SEED": SEED})
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+        assert gradebook_view(url) == view
