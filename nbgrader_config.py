@@ -47,13 +47,19 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Generation stamps each lesson code cell with a hash of its source: autograding skips unchanged lesson
-# cells that no graded, solution or added cell needs (autograder/lessons.py).
+# cells that no graded, solution or added cell needs (autograder/lessons.py). Before the cells are saved and
+# the hidden tests stripped, each quiz cell's visible check gets its answer key, made from the hidden check,
+# so learners' notebooks tell right from wrong (autograder/quiz_keys.py; c.StampQuizKeys.enabled = False
+# releases quizzes that only check the form). Answer and test cells are tagged "raises-exception", so that
+# JupyterLab's Run All goes past an unanswered question instead of stopping there (autograder/run_all.py).
 c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.IncludeHeaderFooter",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",
     "nbgrader.preprocessors.ClearSolutions",
     "nbgrader.preprocessors.ClearOutput",
+    "autograder.run_all.KeepRunAllGoing",
+    "autograder.quiz_stamp.StampQuizKeys",
     "nbgrader.preprocessors.CheckCellMetadata",
     "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.SaveCells",

@@ -9,6 +9,8 @@ k·n), so they hold across Python versions.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
@@ -67,9 +69,16 @@ def _hidden_memory(m: Measurement, reference_anon: int = 0) -> Measurement:
     return replace(m, error_kind=TAMPERED, error=problem) if problem else m
 
 
+UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
 def _hint(m: Measurement) -> str:
+    """What to do about a call that raised: a stub left in place, or a name the notebook never defined."""
     if m.error and "NotImplementedError" in m.error:
         return "replace the `raise NotImplementedError()` line with your solution, then run the cell again"
+    missing = UNDEFINED_NAME.search(m.error or "")
+    if missing:
+        return f"write {missing.group(1)} in its exercise cell and run that cell (the code under test needs it)"
     return ""
 
 

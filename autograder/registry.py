@@ -16,6 +16,7 @@ CHECKS = {
     "check_scaling": "peak memory that grows no faster than a law (constant, linear) from n to k·n",
     "check_freed": "a structure freed by reference counting alone: no object it was built from survives",
     "check_no_growth": "memory that stays flat over repeated calls: two windows, a budget per call",
+    "check_answer": "a quiz answer's form; in the learner's notebook, right or wrong at once (not while autograding)",
     "check_format": "a quiz answer's form (one of the letters offered)",
     "check_choice": "a quiz answer (hidden): the right letter, as an exact str",
     "check_filled": "a short answer's form (text or a number given)",

@@ -36,6 +36,12 @@ def set_publisher(publish) -> None:
 class CheckFailed(AssertionError):
     """A learner's code missed a target: the first line says why, the rest how to act on it."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback, wherever it shows the exception (kernel, terminal, %run)
+        from .display import check_failed_traceback
+
+        return check_failed_traceback(self)
+
 
 class TargetError(RuntimeError):
     """The instructor's reference or naive solution failed: a bug in the test cell, not the learner's."""
@@ -50,15 +56,20 @@ def record(exercise: str, check: str, verdict: str, **fields: Any) -> dict:
     return rec
 
 
-def emit(rec: dict, text: str) -> None:
-    """Show ``text`` in the notebook (stdout only) and publish ``rec`` for tools."""
+def emit(rec: dict, text: str, raising: bool = False) -> None:
+    """Show ``text`` in the notebook (stdout only) and publish ``rec`` for tools.
+
+    ``raising``: a CheckFailed with the same message follows. Where there is no notebook to keep the
+    record and chart (plain Python, IPython in a terminal), the exception alone says it, once.
+    """
     path = os.environ.get(RESULTS_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
     display = _PUBLISHER or _ipython_display()
     if display is None:
-        print(text)
+        if not raising:
+            print(text)
         return
     display({MIME: rec, "text/plain": text}, raw=True)
     if os.environ.get(CHARTS_ENV, "1") != "0":
@@ -85,17 +96,21 @@ def chart_alt(rec: dict) -> str:
 def fail(rec: dict, message: str, shown: str | None = None) -> None:
     """Publish a failed check and raise it: ``shown`` (default: the first line) in the notebook, ``message`` raised."""
     __tracebackhide__ = True
-    emit(rec, "✗ " + (shown or message.splitlines()[0]))
+    emit(rec, "✗ " + (shown or message.splitlines()[0]), raising=True)
     raise CheckFailed(message)
 
 
 def _ipython_display():
+    """IPython's display where outputs are kept (a kernel, the grader's shell); None elsewhere, a terminal included."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         return None
-    return display if get_ipython() is not None else None
+    shell = get_ipython()
+    if shell is None or any(cls.__name__ == "TerminalInteractiveShell" for cls in type(shell).__mro__):
+        return None  # a terminal would print the record's text and "<memory chart>" before the exception
+    return display
 
 
 def sites_text(sites, heading: str = "where your code held memory at the peak:") -> str:

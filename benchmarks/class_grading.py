@@ -2,8 +2,9 @@
 
     python benchmarks/class_grading.py [--students 20] [--course-students 3] [--plain-sample 3]
 
-A simulated class (tools/simulated_class.py: good, wasteful and blank submissions in turn) of ``--students`` on
-chapters 4 and 9, and of ``--course-students`` on every assignment of the course, is graded by:
+A simulated class (tools/simulated_class.py: of every five submissions three good, one wasteful, one blank; a
+failed check ends its test cell under either grader, so failing submissions cost less than good ones) of ``--students`` on chapters 4 and 9, and of ``--course-students`` on every
+assignment of the course, is graded by:
 
 * plain     -- stock `nbgrader autograde` (nbgrader's Execute in a Jupyter kernel, every cell run, one student
                after another): what nbgrader does without this course's grader. Sequential, so its rate does not
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,7 @@ import dask_loopback  # noqa: E402
 import simulated_class  # noqa: E402
 
 GOAL_RATIO, GOAL_SCALING = 10.0, 1.7
+CLASS_MIX = ("good", "good", "wasteful", "good", "blank")
 CHAPTERS = ("04-lazy-evaluation", "09-capstone-pipeline")
 KERNEL_EXECUTE = '"nbgrader.preprocessors.Execute",'
 GRADER_STEP = re.compile(r'"autograder\.nbgrader_hooks\.GradeInSandbox",')
@@ -54,7 +57,7 @@ def make_course(dest: Path, assignments: list[str], students: int, *, plain: boo
         (root / "nbgrader_config.py").write_text(GRADER_STEP.sub(KERNEL_EXECUTE, config))
     for aid in assignments:
         course.nbgrader(root, "generate_assignment", aid, "--force")
-        simulated_class.simulate(root, aid, students)
+        simulated_class.simulate(root, aid, students, kinds=CLASS_MIX)
     return root
 
 
@@ -86,6 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--plain-sample", type=int, default=3,
                         help="submissions of each group plain nbgrader grades (it is sequential)")
     args = parser.parse_args(argv)
+    # stopped with SIGTERM, still stop the Dask processes and remove the courses (the finally blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     groups = [(aid, [aid], args.students) for aid in CHAPTERS]
     groups.append(("whole course", course.assignments(), args.course_students))
     totals = {"plain": [0, 0.0], "1 worker": [0, 0.0], "2 workers": [0, 0.0], "external": [0, 0.0]}

@@ -38,7 +38,7 @@ from .nbgrader_course import open_course, quiet_warnings
 MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
 # Dask's own retry when a worker dies under a task (the grader bounds every notebook's time itself).
 TASK_RETRIES = 1
-EXIT_GRADER_ERRORS, EXIT_CANNOT_START = 1, 2
+EXIT_GRADER_ERRORS, EXIT_CANNOT_START, EXIT_INTERRUPTED = 1, 2, 130
 # What GradeInSandbox logs when it takes a worker's outputs (autograder/nbgrader_hooks.py)
 REUSED_OUTPUTS = "outputs graded by the class command"
 
@@ -351,6 +351,10 @@ def run(args: argparse.Namespace) -> int:
     except (CannotStart, class_state.Busy) as exc:
         print(f"grade-class: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
+    except KeyboardInterrupt:
+        print(f"grade-class: interrupted after recording {len(grading.outcome.graded)} submission(s); "
+              "run it again to grade the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 DESCRIPTION = """\

@@ -1,14 +1,16 @@
 """End to end in a real headless browser: JupyterLab renders what learners see.
 
 The course's start page, a memory check's chart, the scaling chart in binary units, an objgraph reference
-graph drawn in chapter 8, the course's Mermaid diagrams — and no news prompt over the notebook.
+graph drawn in chapter 8, the course's Mermaid diagrams, a whole chapter worked the learner's way (Run All, a
+solved exercise, a wasteful one, a quiz answer, nbgrader's Validate button) — and no news prompt over the notebook.
 
 Debian's Chromium (`make browser` installs it) driven by Playwright; Playwright's own browser
 downloads are never used. Only 127.0.0.1 is reached. JupyterLab starts the learner's way (`make lab`),
 so it uses the course's shipped settings (course/jupyter-config); the test's own user settings only turn
 autosave off, so that neither course/start.ipynb nor a scratch notebook is ever saved. Scratch notebooks
-live under build/ (ignored by git); workspace/ and release/ are never modified. Screenshots go to
-BROWSER_SCREENSHOTS if set, otherwise to the test's temporary directory.
+live under build/ (ignored by git); workspace/ and release/ are never modified by the tests themselves (`make lab`
+brings new release notebooks into workspace/, as it does for a learner). Screenshots go to BROWSER_SCREENSHOTS if
+set, otherwise to build/screenshots/ (ignored by git, kept by CI).
 """
 
 import json
@@ -22,9 +24,11 @@ from pathlib import Path
 
 import pytest
 
+import updates
 from conftest import ROOT
 from lab_server import TOKEN, make_lab
 from test_charts import LABEL
+from test_pipeline import load_submissions_module
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -73,6 +77,9 @@ new MutationObserver(() => {
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
 NEWS_PROMPT = "official Jupyter news"
+# JupyterLab shows an error output, like a stderr stream, with the application/vnd.jupyter.stderr renderer
+# (it has none for application/vnd.jupyter.error), so this one selector finds both
+STDERR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 pytestmark = pytest.mark.slow
 
@@ -130,8 +137,8 @@ def chromium(tmp_path):
 
 
 @pytest.fixture
-def shots(tmp_path):
-    path = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path)
+def shots():
+    path = Path(os.environ.get("BROWSER_SCREENSHOTS") or ROOT / "build" / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -324,8 +331,7 @@ def test_chapter_8_draws_its_reference_graph_and_diagram(lab, chromium, scratch,
         graph = graph_cell.locator(".jp-OutputArea-output img[src^='data:image/png']")
         width = wait_for_image(page, graph, timeout=CHAPTER_RUN_TIMEOUT_MS)
         assert width > 100, f"the graph is {width} px wide"
-        assert graph_cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-        assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
+        assert panel.locator(STDERR_OUTPUT).count() == 0  # no error and no stderr in any lesson cell run
         page.screenshot(path=shots / "reference-graph.png")
         assert_no_news_prompt(page)
 
@@ -354,4 +360,134 @@ def test_every_course_diagram_renders(lab, chromium, scratch, shots):
             assert error.count() == 0, f"{chapter}: Mermaid cannot draw\n{block}\n{error.first.inner_text()}"
             wait_for_image(page, rendered.locator("img[src^='data:image/svg+xml']"))
             rendered.screenshot(path=shots / f"diagram-{index + 1}-{chapter}.png")
+        assert_no_news_prompt(page)
+
+
+# --------------------------------------------------------------------------- a chapter, worked as a learner would
+
+WORKED_CHAPTER = "04-lazy-evaluation"
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def workspace_copy(aid):
+    """The learner's copy of a chapter in workspace/ as `make lab` left it: theirs, or the release beside it."""
+    release = ROOT / "release" / aid / f"{aid.split('-', 1)[1]}.ipynb"
+    mine = ROOT / "workspace" / release.relative_to(ROOT / "release")
+    assert mine.exists(), "make lab did not bring the chapter into workspace/"
+    if updates.fixed_cells(mine) == updates.fixed_cells(release):
+        return mine
+    # an older copy of the learner's own: `make lab` put the current release beside it under a dated name
+    newer = sorted(mine.parent.glob(f"{mine.stem}-updated-*.ipynb"), key=lambda p: p.stat().st_mtime)
+    assert newer and updates.fixed_cells(newer[-1]) == updates.fixed_cells(release), "no current copy in workspace/"
+    return newer[-1]
+
+
+def grade_ids(cells):
+    return {c["metadata"]["nbgrader"]["grade_id"]: i for i, c in enumerate(cells) if c["metadata"].get("nbgrader")}
+
+
+def source_solution(aid, grade_id):
+    path = ROOT / "source" / aid / f"{aid.split('-', 1)[1]}.ipynb"
+    cell = next(c for c in json.loads(path.read_text())["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return SOLUTION_MARKERS.sub("", "".join(cell["source"]))
+
+
+def write_cell(page, cell, text):
+    """Replace a cell's code the way a learner does, in its editor (inserted at once: no auto-indent)."""
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(text)
+    written = cell.locator(".cm-content").inner_text()
+    assert written.strip() == text.strip(), f"the editor holds:\n{written}"
+
+
+def run_cell(page, cell):
+    cell.locator(".jp-InputArea-prompt").click()
+    run_menu(page, "Run Selected Cell and Do not Advance")
+
+
+def output(cell, text):
+    """The first output of ``cell`` showing ``text``, once it shows."""
+    found = cell.locator(".jp-OutputArea-output", has_text=text).first
+    found.wait_for(state="visible", timeout=CHAPTER_RUN_TIMEOUT_MS)
+    return found
+
+
+def errors(cell):
+    """A cell's error outputs and stderr: JupyterLab renders both as application/vnd.jupyter.stderr."""
+    return cell.locator(STDERR_OUTPUT)
+
+
+def test_a_chapter_from_the_workspace_worked_in_the_browser(lab, chromium, scratch, shots):
+    rel = scratch.relative_to(ROOT).as_posix()
+    copy = workspace_copy(WORKED_CHAPTER)
+    name = f"{WORKED_CHAPTER.split('-', 1)[1]}.ipynb"
+    shutil.copy(copy, scratch / name)
+    at = grade_ids(json.loads((scratch / name).read_text())["cells"])
+    right = re.search(r'"([a-d])"', source_solution(WORKED_CHAPTER, "q1")).group(1)
+    page = chromium.new_page()
+    page.set_viewport_size(TALL_VIEWPORT)
+    with screenshot_on_failure(page, shots / "failure-chapter.png"):
+        panel = open_notebook(page, lab, f"{rel}/{name}")
+        cell = panel.locator(".jp-Cell").nth
+        wait_for_idle_kernel(page)
+
+        # (1) Run All on the fresh chapter runs to the end, past every unanswered question and exercise
+        run_menu(page, "Run All Cells")
+        last_test = cell(at["test_chunked_memory"])
+        output(last_test, "CheckFailed: chunked")
+        unanswered = output(cell(at["q1"]), "NotImplementedError: not done yet")
+        assert "Traceback" not in unanswered.inner_text()
+        output(cell(at["test_q1"]), "Q1")
+        assert errors(cell(at["test_q1"])).count() == 1  # the unanswered question still fails its test
+        unanswered.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "chapter-run-all.png")
+
+        # (2) a quiz answer, checked at once
+        write_cell(page, cell(at["q1"]), f'q1 = "{right}"\n')
+        run_cell(page, cell(at["q1"]))
+        run_cell(page, cell(at["test_q1"]))
+        answered = output(cell(at["test_q1"]), "✓ Q1")
+        assert errors(cell(at["test_q1"])).count() == 0 and errors(cell(at["q1"])).count() == 0
+        answered.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "chapter-quiz.png")
+
+        # (3) a solved exercise passes its correctness and memory tests
+        write_cell(page, cell(at["sum_of_squares"]), source_solution(WORKED_CHAPTER, "sum_of_squares"))
+        for grade_id in ("sum_of_squares", "test_sum_of_squares_correct", "test_sum_of_squares_memory"):
+            run_cell(page, cell(at[grade_id]))
+        output(cell(at["test_sum_of_squares_correct"]), "✓ sum_of_squares")
+        passed = output(cell(at["test_sum_of_squares_memory"]), "✓ sum_of_squares: memory scales as it should")
+        assert errors(cell(at["test_sum_of_squares_correct"])).count() == 0
+        assert errors(cell(at["test_sum_of_squares_memory"])).count() == 0
+        passed.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "chapter-solved.png")
+
+        # (4) a wasteful exercise: right, but its memory test fails with one line, its lines and a chart
+        write_cell(page, cell(at["chunked"]), load_submissions_module(WORKED_CHAPTER)[0]["chunked"])
+        for grade_id in ("chunked", "test_chunked_correct", "test_chunked_memory"):
+            run_cell(page, cell(at[grade_id]))
+        output(cell(at["test_chunked_correct"]), "✓ chunked")
+        assert errors(cell(at["test_chunked_correct"])).count() == 0
+        failed = output(cell(at["test_chunked_memory"]), "CheckFailed: chunked: peak grew")
+        assert "where your code held memory at the peak" in failed.inner_text()
+        assert "Traceback" not in failed.inner_text() and "autograder/" not in failed.inner_text()
+        chart = cell(at["test_chunked_memory"]).locator(".jp-OutputArea-output img[src^='data:image/png']").first
+        assert wait_for_image(page, chart) > 100
+        failed.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "chapter-wasteful.png")
+
+        # (5) nbgrader's Validate button: saves, runs the notebook afresh, lists the cells that fail
+        panel.locator(".validate-button").first.click()
+        dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+        dialog.wait_for(state="visible", timeout=CHAPTER_RUN_TIMEOUT_MS)
+        body = dialog.locator(".validation-failed")
+        body.wait_for(state="visible")
+        text = body.inner_text()
+        assert "The following cell failed:" in text and "_consume_chunks" in text  # the wasteful one's memory test
+        assert "check_scaling(sum_of_squares" not in text and 'quiz.check_answer(q1, "Q1"' not in text, text
+        page.screenshot(path=shots / "chapter-validate.png")
+        dialog.get_by_role("button", name="Ok").click()
         assert_no_news_prompt(page)

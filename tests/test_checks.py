@@ -53,6 +53,17 @@ def test_unimplemented_solution_gets_a_hint():
     assert "replace the `raise NotImplementedError()` line" in hint
 
 
+def test_a_name_the_notebook_never_defined_gets_a_hint():
+    def build_tree(n):
+        return Node(n)  # noqa: F821 -- the exercise cell that defines Node was never written
+
+    with pytest.raises(CheckFailed) as e:
+        check_result(build_tree, 3, expected=None)
+    first, hint = str(e.value).splitlines()[:2]
+    assert "raised NameError" in first
+    assert hint == "write Node in its exercise cell and run that cell (the code under test needs it)"
+
+
 def test_endless_loop_in_a_correctness_check_fails_cleanly():
     def forever(n):
         while True:
@@ -257,6 +268,32 @@ def test_quiz_short_answers():
     quiz.check_short(57, [56], "…", "Q9", tolerance=0.05)
     with pytest.raises(CheckFailed, match=r"^Q8: 'garbage collection' is not right\. Refcounts free it\.$"):
         quiz.check_short("garbage collection", ["reference counting"], "Refcounts free it.", "Q8")
+
+
+def test_quiz_answers_must_be_plain_values():
+    from autograder.shipping import LearnerName
+
+    class Sneaky(str):  # equal to every letter
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+    refused = r'^Q1: answer with a plain str such as "a", not an object of type Sneaky \(its comparisons could lie\)$'
+    # in a kernel the answer is the object itself; in the trusted grader, a reference into the learner's process
+    for answer in (Sneaky("b"), LearnerName("q1", "Sneaky")):
+        for check in (lambda a: quiz.check_format(a, "abcd", "Q1"), lambda a: quiz.check_choice(a, "b", "…", "Q1"),
+                      lambda a: quiz.check_answer(a, "Q1")):
+            with pytest.raises(CheckFailed, match=refused):
+                check(answer)
+
+    class Count(int):
+        pass
+
+    with pytest.raises(CheckFailed, match="^Q9: answer with a plain str or number .* not an object of type Count"):
+        quiz.check_short(Count(56), [56], "…", "Q9")
+    with pytest.raises(CheckFailed, match="^Q9: answer with a plain number such as 42, not an object of type Count"):
+        quiz.check_filled(Count(56), "Q9", kind=(int, float))
 
 
 def test_record_requirement_counts_check_calls():

@@ -27,9 +27,8 @@ import course
 import dask_loopback
 import postgres_server
 import simulated_class
+from classroom import class_state, grade_class as grade_class_module, grading_task
 from conftest import ROOT
-
-pytestmark = pytest.mark.slow
 
 AID = "04-lazy-evaluation"
 SEED = "20261129"
@@ -101,6 +100,7 @@ def export_rows(root: Path) -> dict[str, dict]:
         return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == AID}
 
 
+@pytest.mark.slow
 def test_class_command_grades_as_nbgrader_does(tmp_path):
     students = {"good-1": "good", "wasteful-1": "wasteful", "blank-1": "blank", "late-1": "good", "good-2": "good"}
     plain = class_course(tmp_path / "plain", students)
@@ -131,6 +131,7 @@ def test_class_command_grades_as_nbgrader_does(tmp_path):
     assert report.exists() and str(report) in run.stdout
 
 
+@pytest.mark.slow
 def test_class_command_on_an_external_cluster_resumes_and_reports_what_it_cannot_grade(tmp_path):
     root = class_course(tmp_path / "course", {"good-1": "good", "blank-1": "blank", "broken-1": "blank"})
     broken = root / "submitted" / "broken-1" / AID / "lazy-evaluation.ipynb"
@@ -160,6 +161,7 @@ def test_class_command_on_an_external_cluster_resumes_and_reports_what_it_cannot
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
 
 
+@pytest.mark.slow
 def test_class_command_with_a_postgresql_gradebook(tmp_path):
     with postgres_server.running() as url:
         root = class_course(tmp_path / "course", {"good-1": "good", "wasteful-1": "wasteful"}, db_url=url)
@@ -176,3 +178,74 @@ def test_class_command_with_a_postgresql_gradebook(tmp_path):
                                env={"NBGRADER_DB_URL": url, "AUTOGRADER_SEED": SEED})
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
         assert gradebook_view(url) == view
+
+
+def test_failure_reason_is_the_exception_nbgrader_logged_not_its_see_above():
+    log = ("[ERROR] Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+           "    nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{ oops'\n"
+           "[ERROR] There was an error processing assignment 'a' for student 's'\n")
+    error = "nbgrader.converters.base.NbGraderException: Please see the the above traceback for details"
+    assert grading_task.failure_reason(log, error) == "NotJSONError: Notebook does not appear to be JSON: '{ oops'"
+    assert grading_task.failure_reason("", "just a line") == "just a line"
+
+
+def test_task_archives_carry_regular_files_only(tmp_path):
+    src = tmp_path / "src"
+    (src / "data").mkdir(parents=True)
+    (src / "nb.ipynb").write_text("{}")
+    (src / "data" / "rows.csv").write_text("1,2\n")
+    (src / "link").symlink_to("/etc/passwd")
+    dest = tmp_path / "dest"
+    grading_task.unpack(grading_task.pack(src), dest)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == ["data/rows.csv", "nb.ipynb"]
+
+    import io
+    import tarfile
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(ValueError, match="unexpected entry"):
+        grading_task.unpack(evil.getvalue(), tmp_path / "other")
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_submission_fingerprint_follows_its_files_and_the_assignment(tmp_path):
+    sub = tmp_path / "submitted" / "ann" / AID
+    sub.mkdir(parents=True)
+    (sub / "nb.ipynb").write_text("{}")
+    (sub / "timestamp.txt").write_text(simulated_class.TIMESTAMP)
+    first = class_state.submission_fingerprint(sub, "key-1")
+    assert class_state.submission_fingerprint(sub, "key-1") == first
+    assert class_state.submission_fingerprint(sub, "key-2") != first, "a changed assignment regrades everyone"
+    (sub / "timestamp.txt").write_text(LATE)
+    assert class_state.submission_fingerprint(sub, "key-1") != first, "a resubmission is graded again"
+    (sub / ".ipynb_checkpoints").mkdir()
+    (sub / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text("{}")
+    (sub / "timestamp.txt").write_text(simulated_class.TIMESTAMP)
+    assert class_state.submission_fingerprint(sub, "key-1") == first, "checkpoints are not part of a submission"
+
+
+def test_the_class_command_refuses_to_start_with_one_line(tmp_path, capsys):
+    args = grade_class_module_parser().parse_args(["grade-class", AID, "--course", str(tmp_path)])
+    assert args.run(args) == grade_class_module.EXIT_CANNOT_START
+    err = capsys.readouterr().err
+    assert err.strip() == f"grade-class: {tmp_path} is not a course folder: it has no nbgrader_config.py"
+
+    root = course.make_course_copy(tmp_path / "course", [AID])
+    args = grade_class_module_parser().parse_args(["grade-class", AID, "--course", str(root)])
+    assert args.run(args) == grade_class_module.EXIT_CANNOT_START
+    err = capsys.readouterr().err
+    assert err.startswith(f"grade-class: {AID} not in the gradebook") and "nbgrader generate_assignment" in err
+
+    state = class_state.ClassState(root, AID)
+    with state.lock(), pytest.raises(class_state.Busy, match="another grade-class run"):
+        with class_state.ClassState(root, AID).lock():
+            pass
+
+
+def grade_class_module_parser():
+    from classroom.cli import build_parser
+
+    return build_parser()

@@ -6,14 +6,16 @@ with the source solutions ("good"), one with correct but wasteful solutions
 ("wasteful", from tests/submissions/<id>.py), one with the untouched release
 notebook ("blank") -- and `nbgrader autograde`, `generate_feedback` and `export`
 run. Good gets full marks, wasteful loses exactly the memory points and sees the
-measured-vs-target message, blank gets 0 with clear failures, nothing crashes.
+measured-vs-target message, blank gets 0 with clear failures, nothing crashes. The same
+three are graded again with every lesson cell run (AUTOGRADER_SKIP_LESSONS=0), hidden
+inputs seeded alike: skipping the lessons no graded cell needs changes no score.
 """
 
 import ast
 import csv
 import html
-import importlib.util
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -21,39 +23,21 @@ from nbgrader.api import Gradebook
 
 import course
 import tamper_corpus
+from simulated_class import load_submissions_module, nbgrader_meta, solution_sources, submission
 from autograder import hidden
 from autograder.report import MIME
 from conftest import ROOT
 
 ASSIGNMENTS = course.assignments()
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 CLEAR_FAILURES = {"CheckFailed", "NameError"}  # what a blank notebook may fail with
 CHARTED = {"peak", "retained", "scaling"}  # the checks that draw a chart
-
-
-def nbgrader_meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
+SEED = "4242"  # both gradings of step 8 draw the same hidden inputs
+HONEST = ("good", "wasteful", "blank")
 
 
 def kernel_tricks(aid):
     """Extra students whose submissions attack the kernel (chapter 4 only: see tests/tamper_corpus.py)."""
     return tamper_corpus.KERNEL_TRICKS if aid == "04-lazy-evaluation" else {}
-
-
-def solution_sources(notebook):
-    """grade_id -> source of each solution cell, with the solution markers removed."""
-    return {nbgrader_meta(c)["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
-            for c in notebook.cells if nbgrader_meta(c).get("solution")}
-
-
-def submission(release_nb, answers):
-    """A copy of the release notebook with the given solution cells filled in."""
-    nb = nbformat.from_dict(release_nb)
-    for cell in nb.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution") and gid in answers:
-            cell.source = answers[gid]
-    return nb
 
 
 def feedback_secrets(notebook):
@@ -74,16 +58,6 @@ def feedback_secrets(notebook):
 def page_text(path):
     """The text a reader sees on an HTML page."""
     return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
-
-
-def load_submissions_module(aid):
-    """WASTEFUL (grade_id -> cell source) and MEMORY_TESTS from tests/submissions/<aid>.py."""
-    path = ROOT / "tests" / "submissions" / f"{aid}.py"
-    assert path.exists(), f"tests/submissions/{aid}.py is missing"
-    spec = importlib.util.spec_from_file_location(f"submissions_{aid}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.WASTEFUL, set(mod.MEMORY_TESTS)
 
 
 def test_every_assignment_has_a_release_and_submissions():
@@ -132,8 +106,14 @@ def test_assignment_through_nbgrader(aid, tmp_path):
                 dest.write_bytes(extra.read_bytes())
     assert set(memory_tests) <= {g for ids in graded_ids.values() for g in ids}, "MEMORY_TESTS names unknown cells"
 
+    # the same class, its honest students only, for grading with every lesson cell run (step 8)
+    all_lessons = tmp_path / "all-lessons"
+    shutil.copytree(root, all_lessons, symlinks=True)
+    for student in set(students) - set(HONEST):
+        shutil.rmtree(all_lessons / "submitted" / student)
+
     # 3. autograde, feedback, export: nothing crashes
-    proc = course.nbgrader(root, "autograde", aid, "--force", check=False)
+    proc = course.nbgrader(root, "autograde", aid, "--force", check=False, env={"AUTOGRADER_SEED": SEED})
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
     for bad in ("DeadKernelError", "Kernel died", "CellTimeoutError", "Timeout waiting"):
@@ -238,3 +218,22 @@ def test_assignment_through_nbgrader(aid, tmp_path):
     assert float(rows["good"]["score"]) == max_score > 0
     assert float(rows["blank"]["score"]) == 0
     assert 0 < float(rows["wasteful"]["score"]) < max_score
+
+    # 8. lessons skipped or run, the scores are the same
+    proc = course.nbgrader(all_lessons, "autograde", aid, "--force", check=False,
+                           env={"AUTOGRADER_SEED": SEED, "AUTOGRADER_SKIP_LESSONS": "0"})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+
+    def scores(course_root):
+        with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gb:
+            return {(student, nb_name): {g.name: g.score for g in gb.find_submission_notebook(nb_name, aid, student).grades}
+                    for student in HONEST for nb_name in graded_ids}
+
+    assert scores(all_lessons) == scores(root), "running every lesson cell changes a score"
+
+    def executed(course_root, nb_name):
+        nb = nbformat.read(course_root / "autograded" / "good" / aid / f"{nb_name}.ipynb", as_version=4)
+        return sum(1 for c in nb.cells if c.cell_type == "code" and c.get("execution_count") is not None)
+
+    for nb_name in graded_ids:  # the second grading did run the lessons the first skipped
+        assert executed(all_lessons, nb_name) > executed(root, nb_name), f"{nb_name}: no lesson cell was skipped"

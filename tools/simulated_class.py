@@ -78,7 +78,7 @@ def write_submission(course: Path, assignment: str, student: str, kind: str, tim
 
 
 def simulate(course: Path, assignment: str, size: int, kinds=KINDS) -> dict[str, str]:
-    """``size`` students cycling through ``kinds``; returns student -> kind."""
+    """``size`` students cycling through ``kinds`` (a kind may repeat, to weigh it); returns student -> kind."""
     students = {f"{kinds[i % len(kinds)]}-{i:03d}": kinds[i % len(kinds)] for i in range(size)}
     for student, kind in students.items():
         write_submission(course, assignment, student, kind)

@@ -65,7 +65,7 @@ def dated_name(path: Path, day: datetime.date) -> Path:
     return candidate
 
 
-def _fixed_cells(path: Path) -> list | None:
+def fixed_cells(path: Path) -> list | None:
     """A notebook's markdown and locked cells (what a learner does not edit), or None for other files."""
     if path.suffix != ".ipynb":
         return None
@@ -106,8 +106,8 @@ def update(release: Path, workspace: Path, today: datetime.date | None = None) -
             changes.append(Change(NEW, dest))
             continue
         if entry is None:  # copied before the manifest existed
-            mine = _fixed_cells(dest)
-            same = digest(dest) == new or (mine is not None and mine == _fixed_cells(src))
+            mine = fixed_cells(dest)
+            same = digest(dest) == new or (mine is not None and mine == fixed_cells(src))
             entry = manifest[rel] = {"sha256": new if same else None, "copied": None}
         if new in (entry["sha256"], entry.get("offered")):
             continue  # nothing new since the copy, or the new version is already beside it
