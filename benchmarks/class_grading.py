@@ -1,6 +1,6 @@
 """How fast a class is graded: plain nbgrader against the class command, side by side in one run (`make bench-class`).
 
-    python benchmarks/class_grading.py [--students 20] [--course-students 3] [--plain-sample 3]
+    python benchmarks/class_grading.py [--students 20] [--course-students 3] [--plain-sample 2]
 
 A simulated class (tools/simulated_class.py: of every five submissions three good, one wasteful, one blank; a
 failed check ends its test cell under either grader, so failing submissions cost less than good ones) of ``--students`` on chapters 4 and 9, and of ``--course-students`` on every
@@ -8,7 +8,8 @@ assignment of the course, is graded by:
 
 * plain     -- stock `nbgrader autograde` (nbgrader's Execute in a Jupyter kernel, every cell run, one student
                after another): what nbgrader does without this course's grader. Sequential, so its rate does not
-               depend on the class size: it grades ``--plain-sample`` submissions of each group;
+               depend on the class size: it grades ``--plain-sample`` students of chapters 4 and 9 and
+               ``--plain-course-sample`` of the whole course;
 * 1 worker  -- `python-memory grade-class` on a LocalCluster of one worker;
 * 2 workers -- the same with two;
 * external  -- the same on a real `dask scheduler` and two `dask worker` processes started on loopback.
@@ -49,15 +50,21 @@ GRADER_STEP = re.compile(r'"autograder\.nbgrader_hooks\.GradeInSandbox",')
 CLASS_TIMEOUT = 4 * 3600  # seconds: a generous bound on one class command
 
 
+def sample_mix(count: int) -> tuple[str, ...]:
+    """``count`` kinds spread over CLASS_MIX, for a sample that stands for the class (good, wasteful, ...)."""
+    return tuple(CLASS_MIX[j * len(CLASS_MIX) // count] for j in range(count))
+
+
 def make_course(dest: Path, assignments: list[str], students: int, *, plain: bool = False) -> Path:
-    """A course copy with ``students`` simulated submissions of each assignment (stock nbgrader's config if plain)."""
+    """A course copy with ``students`` simulated submissions of each assignment (stock nbgrader's config if plain,
+    with a sample spread over the class's mix)."""
     root = course.make_course_copy(dest, assignments)
     if plain:
         config = (root / "nbgrader_config.py").read_text()
         (root / "nbgrader_config.py").write_text(GRADER_STEP.sub(KERNEL_EXECUTE, config))
     for aid in assignments:
         course.nbgrader(root, "generate_assignment", aid, "--force")
-        simulated_class.simulate(root, aid, students, kinds=CLASS_MIX)
+        simulated_class.simulate(root, aid, students, kinds=sample_mix(students) if plain else CLASS_MIX)
     return root
 
 
@@ -86,22 +93,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=20, help="class size on chapters 4 and 9")
     parser.add_argument("--course-students", type=int, default=3, help="class size on the whole course")
-    parser.add_argument("--plain-sample", type=int, default=3,
-                        help="submissions of each group plain nbgrader grades (it is sequential)")
+    parser.add_argument("--plain-sample", type=int, default=2,
+                        help="students plain nbgrader grades on chapters 4 and 9 (it is sequential: its rate does "
+                             "not depend on the class size)")
+    parser.add_argument("--plain-course-sample", type=int, default=1,
+                        help="students plain nbgrader grades on the whole course")
     args = parser.parse_args(argv)
     # stopped with SIGTERM, still stop the Dask processes and remove the courses (the finally blocks run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    groups = [(aid, [aid], args.students) for aid in CHAPTERS]
-    groups.append(("whole course", course.assignments(), args.course_students))
+    groups = [(aid, [aid], args.students, args.plain_sample) for aid in CHAPTERS]
+    groups.append(("whole course", course.assignments(), args.course_students, args.plain_course_sample))
     totals = {"plain": [0, 0.0], "1 worker": [0, 0.0], "2 workers": [0, 0.0], "external": [0, 0.0]}
     print(f"{'group':<22} {'submissions':>11} {'plain':>10} {'1 worker':>10} {'2 workers':>10} {'external':>10}"
           "   (submissions per minute)", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         tmp = Path(tmp)
         with dask_loopback.cluster(tmp, workers=2) as address:
-            for name, assignments, size in groups:
+            for name, assignments, size, plain_size in groups:
                 count = size * len(assignments)
-                sample = min(size, args.plain_sample)
+                sample = min(size, plain_size)
                 runs = {
                     "plain": (sample * len(assignments), lambda r: plain_seconds(r, assignments), sample, True),
                     "1 worker": (count, lambda r: class_seconds(r, assignments, "--workers", "1"), size, False),

@@ -36,6 +36,7 @@ from .nbgrader_course import open_course, quiet_warnings
 
 # A submission bigger than this is not shipped to a worker (grade it with `nbgrader autograde --student`).
 MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
+SCHEDULER_TIMEOUT = "30s"  # to connect to --scheduler
 # Dask's own retry when a worker dies under a task (the grader bounds every notebook's time itself).
 TASK_RETRIES = 1
 EXIT_GRADER_ERRORS, EXIT_CANNOT_START, EXIT_INTERRUPTED = 1, 2, 130
@@ -183,8 +184,15 @@ class ClassGrading:
         from distributed import Client, LocalCluster
 
         if self.scheduler:
-            client = Client(self.scheduler, timeout="30s")
+            try:
+                client = Client(self.scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError) as exc:
+                raise CannotStart(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
             threads = client.nthreads()
+            if not threads:
+                client.close()
+                raise CannotStart(f"the Dask scheduler at {self.scheduler} has no workers: start them with "
+                                  f"`dask worker {self.scheduler} --nthreads 1`")
             if any(n > 1 for n in threads.values()):
                 self.say("note: some Dask workers run several threads; each grades one submission at a time, so "
                          "start them with `dask worker --nthreads 1` (one per core)")

@@ -227,7 +227,8 @@ def test_a_submission_fingerprint_follows_its_files_and_the_assignment(tmp_path)
     assert class_state.submission_fingerprint(sub, "key-1") == first, "checkpoints are not part of a submission"
 
 
-def test_the_class_command_refuses_to_start_with_one_line(tmp_path, capsys):
+def test_the_class_command_refuses_to_start_with_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(grade_class_module, "SCHEDULER_TIMEOUT", "2s")
     args = grade_class_module_parser().parse_args(["grade-class", AID, "--course", str(tmp_path)])
     assert args.run(args) == grade_class_module.EXIT_CANNOT_START
     err = capsys.readouterr().err
@@ -238,6 +239,13 @@ def test_the_class_command_refuses_to_start_with_one_line(tmp_path, capsys):
     assert args.run(args) == grade_class_module.EXIT_CANNOT_START
     err = capsys.readouterr().err
     assert err.startswith(f"grade-class: {AID} not in the gradebook") and "nbgrader generate_assignment" in err
+
+    course.nbgrader(root, "generate_assignment", AID, "--force")
+    simulated_class.write_submission(root, AID, "ann", "blank")
+    args = grade_class_module_parser().parse_args(["grade-class", AID, "--course", str(root), "--no-progress",
+                                                   "--scheduler", "tcp://127.0.0.1:9"])
+    assert args.run(args) == grade_class_module.EXIT_CANNOT_START
+    assert capsys.readouterr().err.startswith("grade-class: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
 
     state = class_state.ClassState(root, AID)
     with state.lock(), pytest.raises(class_state.Busy, match="another grade-class run"):
