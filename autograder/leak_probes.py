@@ -1,15 +1,16 @@
 """Leak programs, run by the measured child's main thread (see :mod:`autograder.child`).
 
 * :func:`freed`: with the cycle collector off, the learner's ``build()`` runs on its
-  own thread; the main thread records every tracked object reachable from what it
-  returned and allocated during the build (by identity, type and allocation
-  traceback), drops it, and lists the recorded objects still alive -- whatever their
-  class is called. Memory left behind is the positive growth per allocation site,
-  so churn cancels but a ballast released during the build cannot hide a leak.
+  own thread, twice; each time the main thread records every tracked object reachable
+  from what it returned and allocated during the build (by identity and type), drops
+  it, and lists the recorded objects still alive -- whatever their class is called.
+  Memory left behind is the positive growth per allocation site, so churn cancels but
+  a ballast released during the build cannot hide a leak; the second round shows what
+  every further structure leaves (a registry's table, grown by the first, is reused).
 * :func:`no_growth`: the learner's operation runs in a warm-up, then in two windows
   of N and 4N calls; between windows the main thread collects garbage, reads the
-  growth per allocation site, and lets the parent read the anonymous resident memory
-  (which sees SQLite, mmap and C allocations tracemalloc cannot).
+  growth per allocation site, gives free malloc pages back and lets the parent read
+  the anonymous resident memory (which sees SQLite and C allocations tracemalloc cannot).
 
 Everything here runs on the main thread, which never runs the learner's code
 except its finalizers when a dropped structure dies; it uses only functions bound
@@ -29,11 +30,19 @@ from sysconfig import get_paths as _get_paths
 
 from . import learner_thread, tamper
 
+try:  # glibc's malloc_trim: free pages inside malloc's heap stop being resident (bound before any learner code)
+    import ctypes as _ctypes
+
+    _malloc_trim = _ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError, ImportError):
+    _malloc_trim = None
+
 FRAMES = 16  # deep enough to find the learner's line under library calls, and a thread's learner frames
 FREE_LIST_WARMING = 2100  # objects of each kind allocated and dropped to fill the interpreter's free lists
 WARMED_TUPLE_SIZES = range(1, 11)
 FREE_LIST_CAPACITY = 200  # lists, dicts, floats: their free lists hold 80-100  # the tuple free lists that fill up in ordinary structures
 TOP_SITES = 3
+ROUNDS = 2  # freed: the second build shows what every further structure leaves behind
 TOP_TYPES = 5
 
 _type_name = type.__dict__["__name__"].__get__  # the class's own name, without running a metaclass's code
@@ -150,7 +159,7 @@ def _type_counts() -> dict:
 
 
 def freed(session, build, args, kwargs) -> dict:
-    """Build, record what was built, drop it, and report what survived and what memory was left."""
+    """Build, record what was built, drop it, twice; report what survived and what memory each round left."""
     _collect()
     # What the build did not make. The parent froze its objects before forking, so the cycle collector's lists
     # (and this set, made before tracing starts) hold only what the child made itself: a few thousand objects.
@@ -160,35 +169,56 @@ def freed(session, build, args, kwargs) -> dict:
         return session.failure("tampered", problem)
     _disable()
     before_conditions = tamper.gc_conditions()
+    rounds = []
     try:
         _warm_free_lists()  # while tracing: blocks the build reuses are charged to the harness, not to the learner
         before = _by_site()
         session.mark("start")
-        outcome = session.learner(build, args, kwargs)
-        if outcome[0] != "ok":
-            return session.failure(outcome[0], outcome[1])
-        built, _ = _growth(before, _by_site())
-        made = {id(obj) for obj in _get_objects()}
-        made.difference_update(existing)
-        recorded = _record_reachable(outcome[1], made)
-        existing = made = None
-        # Full free lists now: what the drop frees is given back, instead of parked in a free list at its site.
-        _warm_free_lists()
-        outcome = None  # the only reference to the structure: dropping it is the test
-        changed = tamper.gc_changed(before_conditions, tamper.gc_conditions())
-        survivors = _survivors(recorded)
-        built_counts: dict = {}
-        for _, name in recorded.values():
-            built_counts[name] = built_counts.get(name, 0) + 1
-        recorded = None
-        left, grown = _growth(before, _by_site())
+        for _ in range(ROUNDS):
+            outcome = _one_round(session, build, args, kwargs, before, existing)
+            if type(outcome) is not dict:
+                return session.failure(outcome[0], outcome[1])
+            changed = tamper.gc_changed(before_conditions, tamper.gc_conditions())
+            if changed:
+                break
+            rounds.append(outcome)
+            before = _by_site()
+            existing = {id(obj) for obj in _get_objects()}  # while tracing: charged to the harness
+        existing = None
     finally:
         _enable()
     if changed:
         return session.failure("tampered", changed)
+    first, last = rounds[0], rounds[-1]
     return {**session.failure(None, None),
-            "result": {"built": built, "left": left, "survivors": survivors, "built_counts": built_counts,
-                       "sites": _sites(grown)}}
+            "result": {"built": last["built"], "left": last["left"], "sites": last["sites"],
+                       "first_built": first["built"], "first_left": first["left"], "first_sites": first["sites"],
+                       "survivors": first["survivors"] or last["survivors"],
+                       "survivors_round": 1 if first["survivors"] else 2,
+                       "built_counts": first["built_counts"] if first["survivors"] else last["built_counts"]}}
+
+
+def _one_round(session, build, args, kwargs, before: dict, existing: set):
+    """One build, recorded and dropped: a dict of its figures, or (kind, message) when the build failed."""
+    outcome = session.learner(build, args, kwargs)
+    if outcome[0] != "ok":
+        return outcome
+    built, _ = _growth(before, _by_site())
+    made = {id(obj) for obj in _get_objects()}
+    made.difference_update(existing)
+    recorded = _record_reachable(outcome[1], made)
+    made = None
+    # Full free lists now: what the drop frees is given back, instead of parked in a free list at its site.
+    _warm_free_lists()
+    outcome = None  # the only reference to the structure: dropping it is the test
+    survivors = _survivors(recorded)
+    built_counts: dict = {}
+    for _, name in recorded.values():
+        built_counts[name] = built_counts.get(name, 0) + 1
+    recorded = None
+    left, grown = _growth(before, _by_site())
+    return {"built": built, "left": left, "survivors": survivors, "built_counts": built_counts,
+            "sites": _sites(grown)}
 
 
 def _record_reachable(root, made: set) -> dict:
@@ -223,6 +253,13 @@ def _survivors(recorded: dict) -> dict:
 # --------------------------------------------------------------------------- no_growth
 
 
+def _give_back() -> None:
+    """Free pages inside malloc's heap stop being resident: memory freed earlier cannot make room that later
+    untraced growth (SQLite's pages) fills without showing in the resident reading."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
 def no_growth(session, operation, args, kwargs) -> dict:
     """Call ``operation(i)`` for a warm-up, then two windows of N and 4N calls; report each window's growth."""
     options = session.options
@@ -236,6 +273,7 @@ def no_growth(session, operation, args, kwargs) -> dict:
     if outcome[0] != "ok":
         return session.failure(outcome[0], outcome[1])
     _collect()
+    _give_back()
     session.mark("window 0")
     readings = [(_by_site(), _type_counts())]
     for k, (start, stop) in enumerate(windows, 1):
@@ -244,6 +282,7 @@ def no_growth(session, operation, args, kwargs) -> dict:
             return session.failure(outcome[0], outcome[1])
         _collect()
         readings.append((_by_site(), _type_counts() if k == len(windows) else None))
+        _give_back()
         session.mark(f"window {k}")
     tampered = tamper.tamper_after_call()
     if tampered:

@@ -40,6 +40,12 @@ def _grade_meta(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
+def _is_test(cell) -> bool:
+    """An autograded test cell: graded, not the learner's answer."""
+    meta = _grade_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
 class StampLessons(NbGraderPreprocessor):
     """generate_assignment: stamp every lesson code cell with a hash of its source (see :mod:`autograder.lessons`).
 
@@ -143,14 +149,21 @@ class RedactFeedback(NbGraderPreprocessor):
     """Keep hidden tests out of feedback: errors shrink to their message, hidden code lines are removed.
 
     Put it before nbgrader's ClearHiddenTests, which then removes the hidden regions
-    from the cells' source: this preprocessor needs them to know what to redact.
+    from the cells' source: this preprocessor needs them to know what to redact. A hidden line the
+    student's notebook shows anyway (their own code written the same way as a naive solution, a
+    lesson's line) is no secret and stays: a wasteful solution's own line at the peak is what to fix.
     """
+
+    def preprocess(self, nb, resources):
+        self._shown = {line.strip() for cell in nb.cells if cell.cell_type == "code" and not _is_test(cell)
+                       for line in cell.source.split("\n")}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         graded = bool(_grade_meta(cell).get("grade"))
-        secrets = hidden.hidden_lines(cell.source)
+        secrets = [line for line in hidden.hidden_lines(cell.source) if line not in getattr(self, "_shown", ())]
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 if graded:  # a traceback through a test cell quotes its (hidden) lines: keep the message only

@@ -4,6 +4,9 @@ Every trick is a set of solution cells (grade_id -> source) for 04-lazy-evaluati
 ``caught`` is a phrase that must appear in a failed test cell's message; ``limit``
 instead marks a trick the autograder cannot defeat, with the reason -- each limit
 is described in course/instructor-guide.md. The honest entries must score full marks.
+
+Further down: attacks and honest variants graded through real nbgrader (tests/test_attacks.py),
+and cheats and realistic bugs across chapters that must lose exactly the cells they target (CHEATS).
 """
 
 HONEST = {
@@ -268,6 +271,60 @@ ATTACKS = {
 # Cells an attack may lose or keep, depending on timing (see the entry's comment); it never gains from them.
 MAY_LOSE = {"fresh-copy-of-tracemalloc": {"test_sum_of_squares_correct"}}
 
+# Pieces of chapter 2's Node and chapter 8's handle_request that the entries below vary.
+_NODE_INIT = (
+    "    def __init__(self, data):\n"
+    "        self.data = data\n"
+    "        self.children = []\n"
+    "        self._parent = None\n"
+)
+_NODE_LINKS = (
+    "\n    @property\n"
+    "    def parent(self):\n"
+    "        return None if self._parent is None else self._parent()\n"
+    "\n    def add_child(self, child):\n"
+    "        self.children.append(child)\n"
+    "        child._parent = weakref.ref(self)\n"
+)
+
+
+def _handler(state="", on_request="", profile="_cached_profile(user)", context_init="", notify="", after=""):
+    """A correct handle_request for chapter 8 (bounded profile cache, contexts in a WeakSet), with pieces swapped."""
+    notify = notify or ("def _notify_reload(reason):\n"
+                        "    for context in list(_live_contexts):\n"
+                        "        context.on_reload(reason)\n")
+    return (
+        "from collections import deque\n"
+        "_live_contexts = weakref.WeakSet()\n"
+        "@functools.lru_cache(maxsize=128)\n"
+        "def _cached_profile(user):\n"
+        "    return load_profile(user)\n"
+        + state +
+        "def _route(path):\n"
+        "    parts = tuple(part for part in path.split('/') if part)\n"
+        "    return parts or ('home',)\n"
+        "class _Context:\n"
+        "    def __init__(self, request):\n"
+        "        self.request = request\n"
+        "        self.notes = []\n"
+        + (context_init or "        _live_contexts.add(self)\n") +
+        "    def on_reload(self, reason):\n"
+        "        self.notes.append(f'settings reloaded ({reason})')\n"
+        + notify +
+        "def handle_request(request):\n"
+        + on_request +
+        "    ctx = _Context(request)\n"
+        "    user = request['user']\n"
+        f"    profile = {profile}\n"
+        "    parts = _route(request['path'])\n"
+        "    if parts[0] == 'admin' and parts[-1] == 'reload':\n"
+        "        _notify_reload(f'by {user}')\n"
+        "    body = f\"{profile['name']} ({profile['tier']}) -> {'/'.join(parts)} [{len(request['body'])} bytes]\"\n"
+        + after +
+        "    return {'status': 200, 'user': user, 'tier': profile['tier'], 'body': body, 'notes': list(ctx.notes)}\n"
+    )
+
+
 # Honest but unusual solutions, across chapters: each must keep every point (tests/test_attacks.py).
 HONEST_VARIANTS = {
     "star-imports-and-everyday-names": ("04-lazy-evaluation", {"sum_of_squares": (
@@ -333,4 +390,220 @@ HONEST_VARIANTS = {
         "        if self._idle is None:\n            return\n"
         "        try:\n            self._idle.put_nowait(obj)\n        except queue.Full:\n            pass\n"
         "    def __len__(self):\n        return self._idle.qsize() if self._idle else 0\n")}),
+    # chapter 2: a tree freed by reference counting, kept track of in ways that hold nothing alive
+    "dataclass-slots-weakref-slot-node": ("02-references-and-gc", {"Node": (
+        "from dataclasses import dataclass, field\n\n"
+        "@dataclass(slots=True, weakref_slot=True)\n"
+        "class Node:\n"
+        "    data: object\n"
+        "    children: list = field(default_factory=list)\n"
+        "    _parent: object = None\n\n"
+        "    @property\n"
+        "    def parent(self):\n"
+        "        return None if self._parent is None else self._parent()\n\n"
+        "    def add_child(self, child):\n"
+        "        self.children.append(child)\n"
+        "        child._parent = weakref.ref(self)\n")}),
+    # the WeakSet's table, grown by the first tree, stays allocated once every node is gone
+    "class-level-weakset-of-nodes": ("02-references-and-gc", {"Node": (
+        "class Node:\n"
+        "    instances = weakref.WeakSet()       # every live node, for debugging\n\n" + _NODE_INIT.replace(
+            "        self._parent = None\n", "        self._parent = None\n        Node.instances.add(self)\n")
+        + _NODE_LINKS)}),
+    "weakref-finalize-counts-nodes": ("02-references-and-gc", {"Node": (
+        "class Node:\n"
+        "    alive = 0\n\n"
+        "    @classmethod\n"
+        "    def _gone(cls):\n"
+        "        cls.alive -= 1\n\n" + _NODE_INIT.replace(
+            "        self._parent = None\n",
+            "        self._parent = None\n        Node.alive += 1\n        weakref.finalize(self, Node._gone)\n")
+        + _NODE_LINKS)}),
+    # chapter 3: a memory map's pages are the file's, not the process's own memory
+    "mmap-scanning": ("03-measuring-memory", {"mprof_peak": (
+        "import mmap, os\n\n"
+        "def mprof_peak(path):\n"
+        "    if os.path.getsize(path) == 0:\n"
+        "        return None\n"
+        "    first = best = None\n"
+        "    with open(path, 'rb') as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:\n"
+        "        start = m.find(b'MEM ')\n"
+        "        while start != -1:\n"
+        "            if start == 0 or m[start - 1] == 10:           # 'MEM ' at the start of a line\n"
+        "                end = m.find(b'\\n', start)\n"
+        "                fields = m[start:end if end != -1 else len(m)].split()\n"
+        "                mib, stamp = float(fields[1]), float(fields[2])\n"
+        "                if first is None:\n"
+        "                    first = stamp\n"
+        "                if best is None or mib > best[0]:\n"
+        "                    best = (mib, stamp - first)\n"
+        "            start = m.find(b'MEM ', start + 4)\n"
+        "    return best\n")}),
+    # chapter 8: bounded state and weak registries stay flat over thousands of requests
+    "class-level-weakset-of-contexts": ("08-leak-hunting", {"handle_request": _handler(
+        context_init="        _Context.live.add(self)\n",
+        notify="def _notify_reload(reason):\n    for context in list(_Context.live):\n        context.on_reload(reason)\n",
+    ).replace("class _Context:\n", "class _Context:\n    live = weakref.WeakSet()\n")}),
+    "weakref-finalize-closes-contexts": ("08-leak-hunting", {"handle_request": _handler(
+        state="_open = {}\n_ids = iter(range(10**12))\n",
+        context_init=("        key = next(_ids)\n        _open[key] = weakref.ref(self)\n"
+                      "        weakref.finalize(self, _open.pop, key, None)\n"),
+        notify=("def _notify_reload(reason):\n    for ref in list(_open.values()):\n        context = ref()\n"
+                "        if context is not None:\n            context.on_reload(reason)\n"),
+    )}),
+    "ordereddict-lru-with-weakmethod-listeners": ("08-leak-hunting", {"handle_request": _handler(
+        state=("from collections import OrderedDict\n"
+               "_profiles = OrderedDict()\n"
+               "def _profile(user):\n"
+               "    if user in _profiles:\n"
+               "        _profiles.move_to_end(user)\n"
+               "        return _profiles[user]\n"
+               "    profile = _profiles[user] = load_profile(user)\n"
+               "    if len(_profiles) > 128:\n"
+               "        _profiles.popitem(last=False)\n"
+               "    return profile\n"
+               "_listeners = {}\n"
+               "_ids = iter(range(10**12))\n"),
+        profile="_profile(user)",
+        context_init=("        key = next(_ids)\n"
+                      "        _listeners[key] = weakref.WeakMethod(self.on_reload, lambda _, k=key: _listeners.pop(k, None))\n"),
+        notify=("def _notify_reload(reason):\n"
+                "    for ref in list(_listeners.values()):\n"
+                "        listener = ref()\n"
+                "        if listener is not None:\n"
+                "            listener(reason)\n"),
+    )}),
+    "lru-cache-256-and-deque-256": ("08-leak-hunting", {"handle_request": _handler(
+        state="_history = deque(maxlen=256)\n",
+        on_request="    _history.append(request)\n",
+    ).replace("maxsize=128", "maxsize=256")}),
+}
+
+# Cheats and realistic bugs across chapters, graded through real nbgrader in a batch per chapter with the honest
+# variants above (tests/test_attacks.py): each loses exactly the cells named, with a phrase from the first line
+# of each failure, and keeps every other point. Each: (assignment, solution cells, {test cell: phrase}).
+_ADOPTED = "_adopted = []                             # every child ever added, 'for statistics'\n\n"
+_ADOPTING_LINKS = _NODE_LINKS + "        _adopted.append(child)\n"
+
+CHEATS = {
+    # chapter 1: shares in place and hands back the caller's own list
+    "share-equal-returns-its-input": ("01-memory-model", {"share_equal": (
+        "def share_equal(values):\n"
+        "    canonical = {}\n"
+        "    for i, value in enumerate(values):\n"
+        "        values[i] = canonical.setdefault(value, value)\n"
+        "    return values\n")}, {"test_share_equal_correct": "returned 'the list it was given'"}),
+    # chapter 2: flake8-bugbear B019, lru_cache on a method: the cache keeps the last 128 children alive
+    "lru-cache-on-a-method": ("02-references-and-gc", {"Node": (
+        "import functools\n\n"
+        "class Node:\n" + _NODE_INIT +
+        "\n    @functools.lru_cache(maxsize=128)\n"
+        "    def label(self):\n"
+        "        return f'<node {self.data}>'\n" + _NODE_LINKS.replace(
+            "        self.children.append(child)\n", "        child.label()\n        self.children.append(child)\n"))},
+        {"test_Node_memory": "128 of 2,000 Node objects"}),
+    # a label per node kept forever, hidden behind a ballast paid in by the first build and back by later ones
+    "ballast-released-during-the-build": ("02-references-and-gc", {"Node": (
+        "_labels = []\n_ballast = []\n_builds = [0]\n\n"
+        "class Node:\n"
+        "    def __init__(self, data):\n"
+        "        if data == 0:\n"
+        "            _builds[0] += 1\n"
+        "            if _builds[0] == 1:\n"
+        "                _ballast.extend(bytearray(400) for _ in range(4_000))\n"
+        "        if _ballast:\n"
+        "            _ballast.pop()\n"
+        "        _labels.append(f'node {data} ' * 16)\n"
+        "        self.data = data\n"
+        "        self.children = []\n"
+        "        self._parent = None\n" + _NODE_LINKS)}, {"test_Node_memory": "memory kept per structure"}),
+    # every child kept in a list, under a class that calls itself 'tuple'
+    "class-renamed-through-name": ("02-references-and-gc", {"Node": (
+        _ADOPTED + "class Node:\n" + _NODE_INIT + _ADOPTING_LINKS +
+        "\nNode.__name__ = Node.__qualname__ = 'tuple'\n")}, {"test_Node_memory": "1,999 of 2,000 tuple objects"}),
+    "gc-freeze-hides-the-children": ("02-references-and-gc", {"Node": (
+        "import gc as _gc\n\n" + _ADOPTED + "class Node:\n" + _NODE_INIT + _ADOPTING_LINKS +
+        "        _gc.freeze()\n")}, {"test_Node_memory": "froze objects with gc.freeze()"}),
+    # a cache keyed by the node's data: it looks bounded while the same tree is built again
+    "unbounded-label-cache": ("02-references-and-gc", {"Node": (
+        "import functools\n\n"
+        "@functools.lru_cache(maxsize=None)\n"
+        "def _label(data):\n"
+        "    return f'node {data} ' * 8\n\n"
+        "class Node:\n" + _NODE_INIT.replace("        self.data = data\n",
+                                             "        self.data = data\n        self.label = _label(data)\n")
+        + _NODE_LINKS)}, {"test_Node_memory": "memory kept per structure"}),
+    # chapter 3: restarts tracing for a clean figure: the caller's traces and traceback limit are gone
+    "peak-memory-restarts-the-callers-trace": ("03-measuring-memory", {"peak_memory": (
+        "def peak_memory(func, *args, **kwargs):\n"
+        "    was_tracing = tracemalloc.is_tracing()\n"
+        "    if was_tracing:\n"
+        "        tracemalloc.stop()\n"
+        "    tracemalloc.start()\n"
+        "    try:\n"
+        "        result = func(*args, **kwargs)\n"
+        "        peak = tracemalloc.get_traced_memory()[1]\n"
+        "    finally:\n"
+        "        tracemalloc.stop()\n"
+        "        if was_tracing:\n"
+        "            tracemalloc.start()\n"
+        "    return result, peak\n")}, {"test_peak_memory_correct": "earlier traces lost"}),
+    # chapter 6: shares for the first 1,000 requests, then one small slotted object per request
+    "flyweight-stops-sharing-after-1000-requests": ("06-sharing", {"FlyweightFactory": (
+        "class Flyweight:\n"
+        "    __slots__ = ('shared_state',)\n\n"
+        "    def __init__(self, shared_state):\n"
+        "        self.shared_state = shared_state\n\n"
+        "    def operation(self, unique_state):\n"
+        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "class FlyweightFactory:\n"
+        "    def __init__(self):\n"
+        "        self._flyweights = {}\n"
+        "        self._requests = 0\n\n"
+        "    def get_flyweight(self, shared_state):\n"
+        "        self._requests += 1\n"
+        "        flyweight = self._flyweights.get(shared_state)\n"
+        "        if flyweight is None:\n"
+        "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
+        "        if self._requests > 1_000:\n"
+        "            return Flyweight(flyweight.shared_state)\n"
+        "        return flyweight\n\n"
+        "    def count(self):\n"
+        "        return len(self._flyweights)\n")},
+        {"test_FlyweightFactory_memory": "'99,050 distinct Flyweight objects'"}),
+    "intern-all-list-on-large-inputs": ("06-sharing", {"intern_all": (
+        "def intern_all(strings):\n"
+        "    strings = list(strings)\n"
+        "    if len(strings) > 1_000:\n"
+        "        return strings\n"
+        "    return [sys.intern(s) for s in strings]\n")}, {"test_intern_all_memory": "100,000 distinct objects"}),
+    # chapter 8: memory tracemalloc cannot see, growth too slow for a fixed allowance, growth paid back
+    "sqlite-request-log": ("08-leak-hunting", {"handle_request": _handler(
+        state=("import sqlite3\n_db = sqlite3.connect(':memory:', check_same_thread=False)\n"
+               "_db.execute('create table log (user text, path text, body text)')\n"),
+        on_request="    _db.execute('insert into log values (?, ?, ?)', (request['user'], request['path'], request['body']))\n",
+    )}, {"test_handle_request_memory": "resident memory grew"}),
+    # the same log after 40 MB of malloc's heap was made resident and freed, for the log to grow into unseen
+    "sqlite-log-in-a-prefaulted-heap": ("08-leak-hunting", {"handle_request": _handler(
+        state=("import sqlite3\n_db = sqlite3.connect(':memory:', check_same_thread=False)\n"
+               "_db.execute('create table log (user text, path text, body text)')\n_pin = []\n"),
+        on_request=("    if not _pin:\n"
+                    "        _room = [bytearray(1000) for _ in range(40_000)]\n"
+                    "        _pin.append(bytearray(1000))\n"
+                    "        del _room\n"
+                    "    _db.execute('insert into log values (?, ?, ?)', (request['user'], request['path'], request['body']))\n"),
+    )}, {"test_handle_request_memory": "resident memory grew"}),
+    "array-of-latencies": ("08-leak-hunting", {"handle_request": _handler(
+        state="import time\nfrom array import array\n_latencies = array('d')\n",
+        on_request="    started = time.perf_counter()\n",
+        after="    _latencies.append(time.perf_counter() - started)\n",
+    )}, {"test_handle_request_memory": "per call): a leak"}),
+    "ballast-paid-back-per-call": ("08-leak-hunting", {"handle_request": _handler(
+        state="_ballast = []\n_seen = []\n",
+        on_request=("    if not _seen:\n"
+                    "        _ballast.extend(bytearray(64) for _ in range(20_000))\n"
+                    "    _seen.append(request['user'])\n"
+                    "    if _ballast:\n"
+                    "        _ballast.pop()\n"),
+    )}, {"test_handle_request_memory": "per call): a leak"}),
 }

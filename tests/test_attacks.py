@@ -4,7 +4,9 @@ The attacks (tests/tamper_corpus.py ATTACKS) are graded in a batch of their own,
 wasteful student and before another such pair. Whatever they do, autograde exits 0, they get exactly
 the grade their code deserves, the other students keep theirs (their gradebook rows are not touched),
 no file outside the graded folders changes (submissions, source/, the autograder package), and the
-hidden tests show up in nothing they print. Honest variants across chapters keep every point.
+hidden tests show up in nothing they print. Honest variants across chapters keep every point, and
+cheats and realistic bugs (tamper_corpus.CHEATS) lose exactly the cells they target, each with a
+failure whose first line names what was wrong; both are graded in one batch per chapter.
 """
 
 import hashlib
@@ -130,15 +132,40 @@ def hidden_lines(root, aid):
     return lines
 
 
-@pytest.mark.parametrize("name", sorted(tamper_corpus.HONEST_VARIANTS))
-def test_honest_variants_keep_every_point(name, tmp_path):
-    aid, answers = tamper_corpus.HONEST_VARIANTS[name]
+def _by_chapter():
+    """assignment -> {student: (solution cells, {cell: phrase} it must lose)} of the honest variants and cheats."""
+    batches: dict = {}
+    for name, (aid, answers) in tamper_corpus.HONEST_VARIANTS.items():
+        batches.setdefault(aid, {})[f"h-{name}"] = (answers, {})
+    for name, (aid, answers, lost) in tamper_corpus.CHEATS.items():
+        batches.setdefault(aid, {})[f"c-{name}"] = (answers, lost)
+    return batches
+
+
+BATCHES = _by_chapter()
+
+
+@pytest.mark.parametrize("aid", sorted(BATCHES))
+def test_honest_variants_keep_every_point_and_cheats_lose_their_cells(aid, tmp_path):
     root = make_course(tmp_path, aid)
-    submit(root, aid, "honest", answers)
-    autograde(root, aid, "honest")
-    lost = {g: s for g, s in scores(root, aid, "honest").items() if s[0] != s[1]}
-    if lost:
-        nb = next((root / "autograded" / "honest" / aid).glob("*.ipynb"))
+    for student, (answers, _) in BATCHES[aid].items():
+        submit(root, aid, student, answers)
+    autograde(root, aid, "*")
+    problems = []
+    for student, (_, lost) in BATCHES[aid].items():
+        nb = next((root / "autograded" / student / aid).glob("*.ipynb"))
         errors = {nbgrader_meta(c).get("grade_id"): [o.evalue for o in c.outputs if o.output_type == "error"]
                   for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")}
-        pytest.fail(f"{name} loses points: {lost}\n" + "\n".join(f"{g}: {e}" for g, e in errors.items() if g in lost))
+        for gid, (score, max_score) in scores(root, aid, student).items():
+            first_lines = [e.splitlines()[0] if e else "" for e in errors.get(gid, [])]
+            if gid not in lost:
+                if score != max_score:
+                    problems.append(f"{student}: loses {gid} ({score}/{max_score}): {first_lines}")
+            elif score != 0:
+                problems.append(f"{student}: keeps {score} of {gid}")
+            elif not any(lost[gid] in line for line in first_lines):
+                problems.append(f"{student}: {gid} fails without naming {lost[gid]!r} in its first line: {first_lines}")
+        missing = set(lost) - set(scores(root, aid, student))
+        if missing:
+            problems.append(f"{student}: no such test cells {sorted(missing)}")
+    assert not problems, "\n".join(problems)

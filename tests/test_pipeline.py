@@ -188,6 +188,13 @@ def test_assignment_through_nbgrader(aid, tmp_path):
             assert hidden.BEGIN not in text and hidden.END not in text
             told = sorted(e for e in explanations if e in text)
             assert not told, f"{student}'s feedback explains quiz answers: {told[:2]}"
+            # ...but the student's own lines named at a failure's peak stay: they are what to fix
+            quoted = {m.group(1).strip() for outs in outputs[student].values() for o in outs
+                      if o.output_type == "error" for line in o.evalue.splitlines()
+                      for m in [re.search(r"\bnotebook cell line \d+: (.+)$", line)] if m}
+            kept = {line for line in quoted if line in own}
+            missing = sorted(line for line in kept if line not in text)
+            assert not missing, f"{student}'s feedback drops their own lines at the peak: {missing[:3]}"
         records = [o.data[MIME] for outs in outputs["good"].values() for o in outs
                    if o.output_type == "display_data" and MIME in o.get("data", {})]
         assert records and all(r["verdict"] == "pass" for r in records), "machine-readable records missing"
