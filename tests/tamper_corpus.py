@@ -606,4 +606,29 @@ CHEATS = {
                     "    if _ballast:\n"
                     "        _ballast.pop()\n"),
     )}, {"test_handle_request_memory": "per call): a leak"}),
+    # answers that would run code while they are checked: a str that equals everything, an object reading the stack
+    "quiz-answer-equal-to-everything": ("04-lazy-evaluation", {"q1": (
+        "class _Always(str):\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = str.__hash__\n"
+        "q1 = _Always('a')\n")}, {"test_q1": "not an object of type _Always"}),
+    "quiz-answer-reads-the-checkers-frame": ("04-lazy-evaluation", {"q2": (
+        "import sys\n"
+        "class _Peek:\n"
+        "    def __str__(self):\n"
+        "        f = sys._getframe(1)\n"
+        "        while f is not None:\n"
+        "            for value in list(f.f_locals.values()):\n"
+        "                if isinstance(value, str) and len(value) == 1 and value in 'abcd':\n"
+        "                    return value\n"
+        "            f = f.f_back\n"
+        "        return 'a'\n"
+        "q2 = _Peek()\n")}, {"test_q2": "not an object of type _Peek"}),
+    # exercise code that calls the hidden test's own reference solution when it can find it
+    "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
+        "def sum_of_squares(n):\n"
+        "    oracle = globals().get('_reference_sum_of_squares')\n"
+        "    if oracle is not None:\n"
+        "        return oracle(n)\n"
+        "    return sum([x * x for x in range(n)])\n")}, {"test_sum_of_squares_memory": "sum_of_squares: peak"}),
 }
