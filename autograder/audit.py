@@ -15,7 +15,8 @@ names the escape hatch it closes:
   reading a process's memory (``/proc/*/mem``) or resetting its counters (``clear_refs``);
 * other processes: fork, exec, spawn, subprocess, signals to other processes,
   resource limits;
-* forged code: new code objects or bytecode from ``marshal``, source compiled
+* forged code: new code objects or bytecode from ``marshal`` (the import system may load a
+  library module's cached bytecode, compared byte for byte with the file), source compiled
   under the harness's file names, a fresh copy of ``_tracemalloc``.
 
 "The caller" is the innermost frame that is not a library's (standard library,
@@ -32,11 +33,18 @@ from _thread import get_ident as _get_ident
 from sys import _getframe
 from sysconfig import get_paths as _get_paths
 
+from posix import O_RDONLY as _O_RDONLY
+from posix import close as _os_close
+from posix import fstat as _os_fstat
+from posix import open as _os_open
+from posix import read as _os_read
+
 _HERE = __file__.rsplit("/", 1)[0] + "/"
 _LIBRARY = tuple(sorted({p + "/" for p in (_get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
                          if p})) + (_HERE,)
 _IMPORTING = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 
+_PYC_HEADER = 16  # magic, flags and source stamp before the marshalled code (PEP 552)
 _FRAME_ATTRIBUTES = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
 _PROCESS_EVENTS = frozenset(("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
                              "subprocess.Popen", "pty.spawn", "os.startfile", "os.kill", "os.killpg",
@@ -143,6 +151,8 @@ def install(sealed_codes, sealed_files) -> None:
             if isinstance(filename, (str, bytes)) and (str(filename) in files or str(filename).startswith("<autograder")):
                 refuse("compiling code under the grader's file names", "it would pass for the grader's code")
             return
+        if event == "marshal.loads" and importing and _library_bytecode(_getframe(2), args[0]):
+            return  # a module of the standard library or site-packages, imported when learner code asked for it
         if event in ("code.__new__", "marshal.loads", "marshal.load"):
             refuse("making code objects", "hand-made bytecode can read the grader's memory")
         if event == "function.__new__":
@@ -153,6 +163,39 @@ def install(sealed_codes, sealed_files) -> None:
     keep_alive = (keep, hook)
     sys.addaudithook(hook)
     return keep_alive
+
+
+def _library_bytecode(frame, data) -> bool:
+    """True when ``data``, unmarshalled by importlib, is the body of a cached-bytecode file in the library tree.
+
+    The bytes are compared with the file itself, read here through functions bound before any learner code,
+    so a patched loader, a crafted path or a file the learner wrote cannot pass (the library tree is read-only
+    in the sandbox).
+    """
+    if frame is None or frame.f_code.co_name != "_compile_bytecode" or frame.f_code.co_filename not in _IMPORTING:
+        return False
+    path = frame.f_locals.get("bytecode_path")
+    if type(path) is not str or not path.startswith(_LIBRARY) or "/../" in path or "/./" in path:
+        return False
+    try:
+        fd = _os_open(path, _O_RDONLY)
+    except OSError:
+        return False
+    try:  # read exactly the file's size: in a measured call, what the hook allocates is charged to the learner
+        size = _os_fstat(fd).st_size
+        if size != _PYC_HEADER + len(data):
+            return False
+        content = b""
+        while len(content) < size:
+            chunk = _os_read(fd, size - len(content))
+            if not chunk:
+                return False
+            content += chunk
+    except OSError:
+        return False
+    finally:
+        _os_close(fd)
+    return content[_PYC_HEADER:] == data
 
 
 def _check_open(args, refuse) -> None:

@@ -390,6 +390,12 @@ HONEST_VARIANTS = {
         "        if self._idle is None:\n            return\n"
         "        try:\n            self._idle.put_nowait(obj)\n        except queue.Full:\n            pass\n"
         "    def __len__(self):\n        return self._idle.qsize() if self._idle else 0\n")}),
+    # imports of modules nothing had loaded before, at the top of the cell and inside the measured function
+    "imports-modules-not-loaded-before": ("04-lazy-evaluation", {"sum_of_squares": (
+        "import secrets  # left over from exploring\n\n"
+        "def sum_of_squares(n):\n"
+        "    from colorsys import rgb_to_hsv  # noqa: F401\n"
+        "    return sum(x * x for x in range(n))\n")}),
     # chapter 2: a tree freed by reference counting, kept track of in ways that hold nothing alive
     "dataclass-slots-weakref-slot-node": ("02-references-and-gc", {"Node": (
         "from dataclasses import dataclass, field\n\n"
@@ -631,4 +637,13 @@ CHEATS = {
         "    if oracle is not None:\n"
         "        return oracle(n)\n"
         "    return sum([x * x for x in range(n)])\n")}, {"test_sum_of_squares_memory": "sum_of_squares: peak"}),
+    # bytecode of its own passed through importlib under a library file's name
+    "bytecode-through-importlib": ("04-lazy-evaluation", {"sum_of_squares": (
+        "import glob, marshal, sysconfig\n"
+        "import importlib._bootstrap_external as _be\n"
+        "_pyc = sorted(glob.glob(sysconfig.get_paths()['stdlib'] + '/__pycache__/*.pyc'))[0]\n"
+        "_fake = marshal.dumps(compile('lambda n: sum(x * x for x in range(n))', 'fake', 'eval'))\n"
+        "def sum_of_squares(n):\n"
+        "    return eval(_be._compile_bytecode(_fake, bytecode_path=_pyc))(n)\n")},
+        {"test_sum_of_squares_correct": "making code objects", "test_sum_of_squares_memory": "making code objects"}),
 }

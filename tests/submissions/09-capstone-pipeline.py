@@ -12,5 +12,10 @@ WASTEFUL = {
         "    return {\"count\": len(values), \"total\": sum(values), \"mean\": sum(values) / len(values),\n"
         "            \"min\": min(values), \"max\": max(values)}\n"
     ),
+    # the frame as it came, copied: the same data, none of it shrunk
+    "shrink_frame": (
+        "def shrink_frame(df):\n"
+        "    return df.copy()\n"
+    ),
 }
-MEMORY_TESTS = {"test_summarize_csv_memory"}
+MEMORY_TESTS = {"test_summarize_csv_memory", "test_shrink_frame_memory"}
