@@ -19,8 +19,13 @@ PASS_COLOUR, FAIL_COLOUR, OTHER_COLOUR, TARGET_COLOUR = "#2e7d32", "#c62828", "#
 
 def chart_png(rec: dict) -> bytes | None:
     """PNG bytes for a peak/retained/scaling record, or None for other checks."""
-    with _quiet_matplotlib():
-        fig = chart_figure(rec)
+    return figure_png(chart_figure, rec)
+
+
+def figure_png(make_figure, *args) -> bytes | None:
+    """PNG bytes of the Figure ``make_figure(*args)`` draws, or None when it draws none; matplotlib kept quiet."""
+    with quiet_matplotlib():
+        fig = make_figure(*args)
         if fig is None:
             return None
         buf = io.BytesIO()
@@ -32,7 +37,7 @@ def chart_figure(rec: dict):
     """The matplotlib Figure (on an Agg canvas) for a peak/retained/scaling record, or None for other checks."""
     if rec.get("check") not in ("peak", "retained", "scaling") or rec.get("measured") is None:
         return None
-    with _quiet_matplotlib():
+    with quiet_matplotlib():
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -46,7 +51,8 @@ def chart_figure(rec: dict):
 
 
 @contextlib.contextmanager
-def _quiet_matplotlib():
+def quiet_matplotlib():
+    """Silence matplotlib's log and warnings while a chart is drawn."""
     # matplotlib logs "building the font cache" on first use; a log line would reach stderr,
     # and nbgrader scores a test cell with stderr output as 0
     logger = logging.getLogger("matplotlib")

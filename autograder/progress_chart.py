@@ -6,11 +6,8 @@ units (:func:`autograder.plots.bytes_axis`); matplotlib's object API, so the lea
 
 from __future__ import annotations
 
-import io
-
+from .charts import FAIL_COLOUR, PASS_COLOUR, TARGET_COLOUR, figure_png
 from .units import format_bytes
-
-PASS_COLOUR, FAIL_COLOUR, TARGET_COLOUR = "#2e7d32", "#c62828", "#1565c0"
 
 
 def figure_rows(chapters: list) -> list[tuple[str, dict]]:
@@ -55,12 +52,7 @@ def chart_figure(chapters: list):
 
 
 def chart_png(chapters: list) -> bytes | None:
-    fig = chart_figure(chapters)
-    if fig is None:
-        return None
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return figure_png(chart_figure, chapters)
 
 
 def chart_alt(chapters: list) -> str:

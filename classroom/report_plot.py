@@ -7,12 +7,7 @@ and the reference and naive solutions measured in the same run, in grey. Log sca
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-import warnings
-
-from autograder.charts import FAIL_COLOUR, OTHER_COLOUR, PASS_COLOUR, TARGET_COLOUR
+from autograder.charts import FAIL_COLOUR, OTHER_COLOUR, PASS_COLOUR, TARGET_COLOUR, figure_png
 from autograder.units import format_bytes
 
 from .class_summary import CheckSummary, ExerciseSummary
@@ -30,26 +25,7 @@ def plotted_checks(exercise: ExerciseSummary) -> list[CheckSummary]:
 
 def chart_png(exercise: ExerciseSummary) -> bytes | None:
     """PNG bytes of the exercise's chart, or None when none of its checks measures memory."""
-    with _quiet_matplotlib():
-        fig = chart_figure(exercise)
-        if fig is None:
-            return None
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-
-
-@contextlib.contextmanager
-def _quiet_matplotlib():
-    logger = logging.getLogger("matplotlib")
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # "building the font cache" is not news for a report
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
+    return figure_png(chart_figure, exercise)
 
 
 def chart_figure(exercise: ExerciseSummary):
