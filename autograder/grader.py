@@ -34,7 +34,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from . import lessons, measurement, remote, report, sandbox
+from . import learner_process, lessons, measurement, remote, report, sandbox
 from .report import CheckFailed
 from .shipping import GRADER_MODULE, LearnerName, ShippingError
 
@@ -109,6 +109,7 @@ class Grader:
                                  and lessons.unchanged_lesson(c, source_of(c))) for _, c in code])
         runs = {i for (i, c), run in zip(code, flags) if run and self._wanted(c)}
         self.skipped = len(code) - len(runs)
+        self.learner.preload = learner_process.preload_for([source_of(c) for i, c in code if i in runs])
         measurement.route_learner_calls(self.learner.measure)
         self._seed_random()
         try:

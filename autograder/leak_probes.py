@@ -46,6 +46,11 @@ ROUNDS = 2  # freed: the second build shows what every further structure leaves 
 TOP_TYPES = 5
 
 _type_name = type.__dict__["__name__"].__get__  # the class's own name, without running a metaclass's code
+# An object's identity without id(): id() raises an audit event, and the grading sandbox's hook (a Python function)
+# would run for every one of the hundreds of thousands of objects a leak check visits. object.__hash__ is the
+# object's address rotated by four bits -- as unique among live objects as id() -- and runs no learner code.
+_identity = object.__hash__
+_REPEAT = (None,) * FREE_LIST_WARMING  # iterating a tuple allocates nothing, unlike range() past 256
 _calls = learner_thread.calls
 _HERE = __file__.rsplit("/", 1)[0] + "/"
 _CHILD = _HERE + "child.py"  # the measured child's main thread runs from there
@@ -74,7 +79,8 @@ def _warm_free_lists() -> None:
     """Fill the interpreter's free lists with the harness's own objects, so the learner's build is not shaped by them."""
     junk = []
     for size in WARMED_TUPLE_SIZES:
-        junk.extend(tuple(range(size)) for _ in range(FREE_LIST_WARMING))
+        longer = tuple(range(size + 1))
+        junk.extend([longer[:size] for _ in _REPEAT])  # one allocation per tuple: each is traced, at a cost
     junk.extend([i] for i in range(FREE_LIST_CAPACITY))
     junk.extend({i: i} for i in range(FREE_LIST_CAPACITY))
     junk.extend(i + 0.5 for i in range(FREE_LIST_CAPACITY))
@@ -83,19 +89,17 @@ def _warm_free_lists() -> None:
 
 def _by_site() -> dict:
     """Traced bytes per allocation traceback, the harness's own bookkeeping left out."""
-    # _tracemalloc shares one tuple per distinct traceback: group by identity, classify each group once
+    # _tracemalloc shares one tuple per distinct traceback: group by it, classify each group once. Every object
+    # made here is traced at a cost, so nothing is made per trace: the tuple's hash allocates nothing, and the
+    # sizes are summed in C at the end instead of one int at a time.
     groups: dict = {}
     for trace in _get_traces():
-        group = groups.get(id(trace[2]))
-        if group is None:
-            groups[id(trace[2])] = [trace[2], trace[1]]
+        sizes_of = groups.get(trace[2])
+        if sizes_of is None:
+            groups[trace[2]] = [trace[1]]
         else:
-            group[1] += trace[1]
-    sizes: dict = {}
-    for frames, size in groups.values():
-        if not _is_harness(frames):
-            sizes[frames] = sizes.get(frames, 0) + size
-    return sizes
+            sizes_of.append(trace[1])
+    return {frames: sum(sizes_of) for frames, sizes_of in groups.items() if not _is_harness(frames)}
 
 
 def _is_harness(frames: tuple) -> bool:
@@ -163,7 +167,7 @@ def freed(session, build, args, kwargs) -> dict:
     _collect()
     # What the build did not make. The parent froze its objects before forking, so the cycle collector's lists
     # (and this set, made before tracing starts) hold only what the child made itself: a few thousand objects.
-    existing = {id(obj) for obj in _get_objects()}
+    existing = {_identity(obj) for obj in _get_objects()}
     problem = session.start_tracing(FRAMES)
     if problem:
         return session.failure("tampered", problem)
@@ -183,7 +187,7 @@ def freed(session, build, args, kwargs) -> dict:
                 break
             rounds.append(outcome)
             before = _by_site()
-            existing = {id(obj) for obj in _get_objects()}  # while tracing: charged to the harness
+            existing = {_identity(obj) for obj in _get_objects()}  # while tracing: charged to the harness
         existing = None
     finally:
         _enable()
@@ -204,7 +208,7 @@ def _one_round(session, build, args, kwargs, before: dict, existing: set):
     if outcome[0] != "ok":
         return outcome
     built, _ = _growth(before, _by_site())
-    made = {id(obj) for obj in _get_objects()}
+    made = {_identity(obj) for obj in _get_objects()}
     made.difference_update(existing)
     recorded = _record_reachable(outcome[1], made)
     made = None
@@ -222,19 +226,26 @@ def _one_round(session, build, args, kwargs, before: dict, existing: set):
 
 
 def _record_reachable(root, made: set) -> dict:
-    """id -> (type id, type name) of every object the cycle collector tracks that is reachable from ``root``
-    and was made by the build (what existed before -- classes, modules, shared constants -- is not the build's)."""
+    """identity -> (type's identity, type name) of every object the cycle collector tracks that is reachable
+    from ``root`` and was made by the build (what existed before -- classes, modules, shared constants -- is
+    not the build's)."""
     recorded: dict = {}
-    stack = [root]
+    kinds: dict = {}  # one entry per type, shared by its objects
+    frontier = [root]
     root = None
-    while stack:
-        obj = stack.pop()
-        key = id(obj)
-        if key in recorded or key not in made or not _is_tracked(obj):
-            continue
-        kind = type(obj)
-        recorded[key] = (id(kind), _type_name(kind))
-        stack.extend(_get_referents(obj))
+    while frontier:  # breadth first: one gc.get_referents call (one audit event) per level, not per object
+        kept = []
+        for obj in frontier:
+            key = _identity(obj)
+            if key in recorded or key not in made or not _is_tracked(obj):
+                continue
+            kind = type(obj)
+            entry = kinds.get(_identity(kind))
+            if entry is None:
+                entry = kinds[_identity(kind)] = (_identity(kind), _type_name(kind))
+            recorded[key] = entry
+            kept.append(obj)
+        frontier = _get_referents(*kept) if kept else None
     return recorded
 
 
@@ -243,8 +254,8 @@ def _survivors(recorded: dict) -> dict:
     found: dict = {}
     objects = _get_objects()
     for obj in objects:
-        entry = recorded.get(id(obj))
-        if entry is None or id(type(obj)) != entry[0] or obj is objects or obj is found:
+        entry = recorded.get(_identity(obj))
+        if entry is None or _identity(type(obj)) != entry[0] or obj is objects or obj is found:
             continue
         found[entry[1]] = found.get(entry[1], 0) + 1
     return found

@@ -62,7 +62,7 @@ def names(source: str) -> tuple[set, set]:
     A function's parameters and local variables are not global reads (Python's own symbol tables say which
     names are local), so a test's ``def f(values)`` does not need a lesson's ``values``.
     """
-    code = _python(source)
+    code = python_source(source)
     tree = _parse(source)
     if tree is None:
         return set(), {ANY}
@@ -152,12 +152,12 @@ def _reads_any_name(call: ast.Call) -> bool:
 
 def _parse(source: str):
     try:
-        return ast.parse(_python(source))
+        return ast.parse(python_source(source))
     except SyntaxError:
         return None
 
 
-def _python(source: str) -> str:
+def python_source(source: str) -> str:
     """The cell as plain Python: IPython's magics turned into calls, as IPython itself does."""
     if "%" not in source and "!" not in source:
         return source

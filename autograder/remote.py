@@ -49,6 +49,7 @@ class LearnerProcess:
         self.replay: list[tuple[int, str]] = []  # (cell index, source) of the cells run so far
         self.restarts = 0
         self.dirty = False  # a request was interrupted: its answer may still come, so start afresh
+        self.preload: list[str] = []  # modules to load besides learner_process.PRELOAD (see preload_for)
 
     # ------------------------------------------------------------------ process
 
@@ -71,7 +72,8 @@ class LearnerProcess:
         self.stderr = open(self.scratch / "learner-process.log", "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      env=env, cwd=self.cwd, preexec_fn=sandbox.limits, start_new_session=True)
-        hello = pickle.dumps({"key": self.key, "cwd": str(self.cwd)}, protocol=pickle.HIGHEST_PROTOCOL)
+        hello = pickle.dumps({"key": self.key, "cwd": str(self.cwd), "preload": list(self.preload)},
+                             protocol=pickle.HIGHEST_PROTOCOL)
         self._write(len(hello).to_bytes(8, "big") + hello)
 
     def stop(self) -> None:

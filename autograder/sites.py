@@ -133,20 +133,20 @@ def _grouped_raw(snapshot):
     """(frames innermost first, size, count) per distinct traceback.
 
     _tracemalloc shares one tuple per distinct traceback, so grouping the raw
-    traces by identity is ~10x faster than ``statistics("traceback")``, which
-    hashes every traceback. Falls back to the public API if the layout changes.
+    traces by that tuple is much faster than ``statistics("traceback")``, which
+    builds objects for every trace. Falls back to the public API if the layout changes.
     """
     raw = getattr(getattr(snapshot, "traces", None), "_traces", None)
     if not isinstance(raw, list) or (raw and not (isinstance(raw[0], tuple) and len(raw[0]) >= 3)):
         for st in snapshot.statistics("traceback"):
             yield tuple(reversed(st.traceback)), st.size, st.count
         return
-    groups: dict[int, list] = {}
+    groups: dict[tuple, list] = {}
     for trace in raw:
         size, tb = trace[1], trace[2]
-        group = groups.get(id(tb))
+        group = groups.get(tb)  # one shared tuple per traceback (no id(): it raises an audit event per trace)
         if group is None:
-            groups[id(tb)] = [tb, size, 1]
+            groups[tb] = [tb, size, 1]
         else:
             group[1] += size
             group[2] += 1

@@ -95,11 +95,12 @@ def _first_line(text: str) -> str:
     return grading_task.failure_reason("", text or "")
 
 
-def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run an nbgrader command in the course, as an instructor would (with this Python's nbgrader)."""
+def _nbgrader(course: Path, *args: str) -> subprocess.Popen:
+    """Start an nbgrader command in the course, as an instructor would (with this Python's nbgrader)."""
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
+    return subprocess.Popen([str(bin_dir / "nbgrader"), *args], cwd=course, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 class ClassGrading:
@@ -164,19 +165,24 @@ class ClassGrading:
         self.outcome.unchanged = self.outcome.found - len(jobs)
         return jobs
 
-    def template(self, assignment: str) -> bytes:
-        """The scratch course every task starts from: config, source/<assignment> and a gradebook holding it."""
+    def templates(self, assignments: list[str]) -> dict[str, bytes]:
+        """assignment -> the scratch course its tasks start from: the config, source/<assignment> and a gradebook
+        holding it. One scratch course serves them all: a new gradebook costs nbgrader an `alembic` process."""
         with tempfile.TemporaryDirectory(prefix="python-memory-template-") as tmp:
             scratch = Path(tmp)
             (scratch / "nbgrader_config.py").write_bytes((self.course / "nbgrader_config.py").read_bytes())
-            source = scratch / "source" / assignment
-            grading_task.unpack(grading_task.pack(self.course / "source" / assignment), source)
+            for assignment in assignments:
+                grading_task.unpack(grading_task.pack(self.course / "source" / assignment),
+                                    scratch / "source" / assignment)
             api = open_course(scratch, {"CourseDirectory": {"db_url": f"sqlite:///{scratch / 'gradebook.db'}"}})
-            outcome = api.generate_assignment(assignment, force=True, create=True)
-            if not outcome["success"]:
-                raise CannotStart(f"nbgrader generate_assignment {assignment} failed on a copy of the course: "
-                                  f"{grading_task.failure_reason(outcome.get('log', ''), outcome.get('error', ''))}")
-            return grading_task.pack(scratch, only=["nbgrader_config.py", "source", "gradebook.db"])
+            for assignment in assignments:
+                outcome = api.generate_assignment(assignment, force=True, create=True)
+                if not outcome["success"]:
+                    reason = grading_task.failure_reason(outcome.get("log", ""), outcome.get("error", ""))
+                    raise CannotStart(f"nbgrader generate_assignment {assignment} failed on a copy of the course: "
+                                      f"{reason}")
+            return {aid: grading_task.pack(scratch, only=["nbgrader_config.py", f"source/{aid}", "gradebook.db"])
+                    for aid in assignments}
 
     # -- grading --------------------------------------------------------------------------------------------
     def client(self):
@@ -236,11 +242,21 @@ class ClassGrading:
         from distributed import as_completed
         from tqdm import tqdm
 
-        templates = {aid: self.template(aid) for aid in sorted({job.assignment for job in jobs})}
+        # The workers load nbgrader while this process makes the templates (futures held until the end: a
+        # future let go of is cancelled).
+        client, cluster = self.client()
+        try:
+            warming = [client.submit(grading_task.warm_up, pure=False, workers=[worker], key=f"warm-up-{worker}")
+                       for worker in client.scheduler_info()["workers"]]
+            templates = self.templates(sorted({job.assignment for job in jobs}))
+        except BaseException:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            raise
         recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                      for aid, state in self.states.items()}
         env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
-        client, cluster = self.client()
         where = f"Dask scheduler {self.scheduler}" if self.scheduler else "local Dask workers"
         unchanged = (f" ({self.outcome.unchanged} unchanged since the last run; --force regrades them)"
                      if self.outcome.unchanged else "")
@@ -292,11 +308,7 @@ class ClassGrading:
             # every student who submitted appears in the export, graded or not
             for job in self.outcome.failed_jobs:
                 gb.update_or_create_student(job.student)
-        proc = _nbgrader(self.course, "export")
-        if proc.returncode != 0:
-            self.outcome.errors["nbgrader export"] = _first_line(proc.stderr or proc.stdout)
-        else:
-            self.say(f"grades: {self.course / 'grades.csv'}")
+        export = _nbgrader(self.course, "export")  # runs while the reports are drawn
         from .report import ReportError, write_report
 
         for aid in self.assignments:
@@ -306,6 +318,11 @@ class ClassGrading:
                 self.outcome.warnings.append(f"no class report for {aid}: {exc}")
             else:
                 self.say(f"class report: {paths[0]} (tables: {', '.join(p.name for p in paths[1:])})")
+        stdout, stderr = export.communicate()
+        if export.returncode != 0:
+            self.outcome.errors["nbgrader export"] = _first_line(stderr or stdout)
+        else:
+            self.say(f"grades: {self.course / 'grades.csv'}")
         if self.release_feedback:
             if not api.exchange_is_functional:
                 self.outcome.warnings.append("--release-feedback: the course has no exchange to release into")

@@ -87,6 +87,13 @@ def failure_reason(log: str, error: str) -> str:
     return lines[-1] if lines else "nbgrader's autograde failed without a message"
 
 
+def warm_up() -> None:
+    """Load what grading a submission needs (nbgrader, the grader's hooks), before the first task arrives."""
+    import nbgrader.apps  # noqa: F401
+
+    import autograder.nbgrader_hooks  # noqa: F401
+
+
 def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
     """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
     started = time.monotonic()
