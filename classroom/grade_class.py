@@ -249,20 +249,14 @@ class ClassGrading:
             warming = [client.submit(grading_task.warm_up, pure=False, workers=[worker], key=f"warm-up-{worker}")
                        for worker in client.scheduler_info()["workers"]]
             templates = self.templates(sorted({job.assignment for job in jobs}))
-        except BaseException:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-            raise
-        recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
-                     for aid, state in self.states.items()}
-        env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
-        where = f"Dask scheduler {self.scheduler}" if self.scheduler else "local Dask workers"
-        unchanged = (f" ({self.outcome.unchanged} unchanged since the last run; --force regrades them)"
-                     if self.outcome.unchanged else "")
-        self.say(f"{', '.join(self.assignments)}: grading {len(jobs)} of {self.outcome.found} submissions on "
-                 f"{self.workers} {where}{unchanged}")
-        try:
+            recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
+                         for aid, state in self.states.items()}
+            env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
+            where = f"Dask scheduler {self.scheduler}" if self.scheduler else "local Dask workers"
+            unchanged = (f" ({self.outcome.unchanged} unchanged since the last run; --force regrades them)"
+                         if self.outcome.unchanged else "")
+            self.say(f"{', '.join(self.assignments)}: grading {len(jobs)} of {self.outcome.found} submissions on "
+                     f"{self.workers} {where}{unchanged}")
             shared = {aid: client.scatter(data, broadcast=True) for aid, data in templates.items()}
             futures = {}
             for job in jobs:
@@ -311,14 +305,16 @@ class ClassGrading:
         export = _nbgrader(self.course, "export")  # runs while the reports are drawn
         from .report import ReportError, write_report
 
-        for aid in self.assignments:
-            try:
-                paths = write_report(self.course, aid, self.report_dir)
-            except ReportError as exc:
-                self.outcome.warnings.append(f"no class report for {aid}: {exc}")
-            else:
-                self.say(f"class report: {paths[0]} (tables: {', '.join(p.name for p in paths[1:])})")
-        stdout, stderr = export.communicate()
+        try:
+            for aid in self.assignments:
+                try:
+                    paths = write_report(self.course, aid, self.report_dir)
+                except ReportError as exc:
+                    self.outcome.warnings.append(f"no class report for {aid}: {exc}")
+                else:
+                    self.say(f"class report: {paths[0]} (tables: {', '.join(p.name for p in paths[1:])})")
+        finally:
+            stdout, stderr = export.communicate()
         if export.returncode != 0:
             self.outcome.errors["nbgrader export"] = _first_line(stderr or stdout)
         else:
