@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
-from . import report, tamper, transfer
+from . import reference_cache, report, tamper, transfer
 from .measurement import (DEFAULT_MEMORY_CAP, DEFAULT_TIME_LIMIT, TAMPERED, Measurement, diagnose_learner, measure,
                           measure_learner)
 from .units import KiB, MiB, format_bytes, format_count
@@ -40,7 +40,7 @@ def _fail(rec: dict, headline: str, *details: str) -> None:
 
 
 def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memory_cap, call=None, traced=True,
-                 result=transfer.NONE, reference_anon: int = 0, expected=None) -> Measurement:
+                 result=transfer.NONE, reference_anon: int = 0, expected=None, compare=None) -> Measurement:
     """Measure the learner's call; a call that did not finish fails the check.
 
     With ``expected`` (a reference's result, for memory checks), a call that returns
@@ -50,7 +50,7 @@ def _run_learner(func, args, kwargs, exercise: str, check: str, time_limit, memo
     m = measure_learner(func, args, kwargs, memory_cap=memory_cap, time_limit=time_limit, traced=traced, result=result)
     if m.ok and check != "result":
         m = _hidden_memory(m, reference_anon)
-    if m.ok and expected is not None and not transfer.same(m.result, expected[0]):
+    if m.ok and expected is not None and not (compare or transfer.same)(m.result, expected[0]):
         rec = report.record(exercise, check, "fail", error="a different result while measured")
         call = call or _call_text(func, args, kwargs)
         _fail(rec, f"{exercise}: {call} returned {report.short_repr(m.result)} while its memory was measured, but "
@@ -83,8 +83,9 @@ def _hint(m: Measurement) -> str:
 
 
 def _run_instructor(func, args, kwargs, role: str, result: str = transfer.NONE) -> Measurement:
-    """Measure a reference or naive solution; its failure is the instructor's bug, said so."""
-    m = measure(func, *args, result=result, **kwargs)
+    """Measure a reference or naive solution (or reuse an identical call's figures, while a class is graded);
+    its failure is the instructor's bug, said so."""
+    m = reference_cache.measured(func, args, kwargs, result, lambda: measure(func, *args, result=result, **kwargs))
     if not m.ok:
         raise report.TargetError(f"the {role} solution failed: {m.error}")
     return m
@@ -134,6 +135,7 @@ def check_memory(
     metric: str = "peak",
     exercise: str | None = None,
     same_result: bool = False,
+    compare: Callable[[Any, Any], bool] | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_cap: int = DEFAULT_MEMORY_CAP,
 ) -> None:
@@ -143,7 +145,8 @@ def check_memory(
     called with the same arguments in the same run. With ``same_result`` the
     learner's call must also return what the reference returns (plain data), so
     code cannot take a cheap wrong path when its input is large; leave it False
-    when the reference is only a baseline that computes something else.
+    when the reference is only a baseline that computes something else. ``compare(got, expected)`` replaces
+    plain equality for that (floats computed another way, for instance).
     """
     __tracebackhide__ = True
     if metric not in ("peak", "retained"):
@@ -156,7 +159,8 @@ def check_memory(
     nai = getattr(_run_instructor(naive, args, kwargs, "naive"), metric) if naive else None
     target = int(factor * ref + allowance)
     m = _run_learner(func, args, kwargs, exercise, metric, time_limit, memory_cap, result=mode,
-                     reference_anon=ref_m.anon_growth, expected=(ref_m.result,) if same_result else None)
+                     reference_anon=ref_m.anon_growth, expected=(ref_m.result,) if same_result else None,
+                     compare=compare)
     got = getattr(m, metric)
     rec = report.record(
         exercise, metric, "pass" if got <= target else "fail",
@@ -186,6 +190,7 @@ def check_scaling(
     allowance: int = DEFAULT_ALLOWANCE,
     exercise: str | None = None,
     same_result: bool = False,
+    compare: Callable[[Any, Any], bool] | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_cap: int = DEFAULT_MEMORY_CAP,
 ) -> None:
@@ -193,7 +198,7 @@ def check_scaling(
 
     The bound at the larger size is ``slack`` × (peak at the smaller size, times k
     for "linear") + ``allowance``. With a ``reference`` and ``same_result``, the
-    learner's calls must also return what the reference returns at both sizes.
+    learner's calls must also return what the reference returns at both sizes (as ``compare`` judges, if given).
     """
     __tracebackhide__ = True
     if growth not in ("constant", "linear"):
@@ -217,9 +222,9 @@ def check_scaling(
     if naive:
         naive_peaks = tuple(_run_instructor(naive, (n,), {}, "naive").peak for n in sizes)
     m_small = _run_learner(func, (small,), {}, exercise, "scaling", time_limit, memory_cap, result=mode,
-                           reference_anon=ref_anon[0], expected=expected[0])
+                           reference_anon=ref_anon[0], expected=expected[0], compare=compare)
     m_big = _run_learner(func, (big,), {}, exercise, "scaling", time_limit, memory_cap, result=mode,
-                         reference_anon=ref_anon[1], expected=expected[1])
+                         reference_anon=ref_anon[1], expected=expected[1], compare=compare)
     limit = bound(m_small.peak)
     ok = m_big.peak <= limit
     rec = report.record(

@@ -34,7 +34,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from . import learner_process, lessons, measurement, remote, report, sandbox
+from . import learner_process, lessons, measurement, reference_cache, remote, report, sandbox
 from .report import CheckFailed
 from .shipping import GRADER_MODULE, LearnerName, ShippingError
 
@@ -294,10 +294,13 @@ def grade(job: dict) -> dict:
         scratch = Path(tmp).resolve()
         work = scratch / "work"
         _copy_tree(cwd, work)
-        os.environ["TMPDIR"] = str(scratch / "tmp")  # files a test cell writes must be readable in the sandbox
-        (scratch / "tmp").mkdir()
+        # files a test cell writes must be readable in the sandbox (where they are read-only)
+        os.environ["TMPDIR"] = str(scratch / remote.GRADER_TMP)
+        (scratch / remote.GRADER_TMP).mkdir()
         tempfile.tempdir = None
         os.chdir(work)
+        if sandboxed and os.environ.get(reference_cache.ENV):  # unsandboxed, learner code could reach the cache
+            reference_cache.enable(os.environ[reference_cache.ENV])
         grader = Grader(job["notebook"]["cells"], cwd=work, scratch=scratch, timeout=float(job.get("timeout", 300)),
                         sandboxed=sandboxed, seed=job.get("seed") or new_seed(), context=job.get("context", {}),
                         skip_lessons=job.get("skip_lessons", os.environ.get(SKIP_LESSONS_ENV, "1") != "0"),

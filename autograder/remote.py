@@ -28,6 +28,8 @@ KEY_SIZE = child.KEY_SIZE
 MAC_SIZE = child.MAC_SIZE
 START_TIMEOUT = 120.0  # s to start the process and load what notebooks use
 ANSWER_GRACE = 30.0  # s beyond a measurement's own deadline before its process counts as stuck
+# Folders of the scratch directory: the grader's temporary files (test cells' inputs) and the learner's own
+GRADER_TMP, LEARNER_TMP = "tmp", "learner-tmp"
 
 
 class LearnerProcessError(RuntimeError):
@@ -56,8 +58,10 @@ class LearnerProcess:
     def start(self) -> None:
         self.key = os.urandom(KEY_SIZE)
         self.buffer = b""
-        home, tmp, mpl = (self.scratch / d for d in ("home", "tmp", "mpl"))
-        for d in (home, tmp, mpl):
+        # The learner's own temporary files go to learner-tmp; the grader's (the test cells' input files, in
+        # tmp) are read-only to the learner's code, which may read them but not change what a reference reads.
+        home, tmp, mpl, inputs = (self.scratch / d for d in ("home", LEARNER_TMP, "mpl", GRADER_TMP))
+        for d in (home, tmp, mpl, inputs):
             d.mkdir(parents=True, exist_ok=True)
         _share_font_cache(mpl)
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(tmp), "LANG": "C.UTF-8",
@@ -68,7 +72,7 @@ class LearnerProcess:
                                             + ([self.pythonpath] if self.pythonpath else []))
         argv = [self.python, "-m", "autograder.learner_process"]
         if self.sandboxed:
-            argv = sandbox.command(argv, scratch=self.scratch, cwd=self.cwd)
+            argv = sandbox.command(argv, scratch=self.scratch, cwd=self.cwd, read_only=(inputs,))
         self.stderr = open(self.scratch / "learner-process.log", "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      env=env, cwd=self.cwd, preexec_fn=sandbox.limits, start_new_session=True)

@@ -80,12 +80,13 @@ def _userns() -> bool:
     return shutil.which(BWRAP) is not None and subprocess.run(args, capture_output=True).returncode == 0
 
 
-def command(argv: list[str], *, scratch: Path, cwd: Path) -> list[str]:
-    """``argv`` wrapped in bubblewrap: read-only system and Python, ``scratch`` writable, ``cwd`` inside it."""
-    return _bwrap_args(scratch, cwd, use_userns=_userns()) + ["--", *argv]
+def command(argv: list[str], *, scratch: Path, cwd: Path, read_only: tuple = ()) -> list[str]:
+    """``argv`` wrapped in bubblewrap: read-only system and Python, ``scratch`` writable but for the folders in
+    ``read_only`` (inside it), ``cwd`` inside it."""
+    return _bwrap_args(scratch, cwd, use_userns=_userns(), read_only=read_only) + ["--", *argv]
 
 
-def _bwrap_args(scratch: Path, cwd: Path, use_userns: bool) -> list[str]:
+def _bwrap_args(scratch: Path, cwd: Path, use_userns: bool, read_only: tuple = ()) -> list[str]:
     args = [BWRAP, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     if use_userns:
@@ -105,6 +106,8 @@ def _bwrap_args(scratch: Path, cwd: Path, use_userns: bool) -> list[str]:
         args += ["--ro-bind", str(path), str(path)]
     if scratch != Path("/"):
         args += ["--bind", str(scratch), str(scratch)]
+        for path in read_only:  # bound after scratch, so they stay read-only below it
+            args += ["--ro-bind", str(path), str(path)]
     # the root and /tmp tmpfs are read-only too: memory there would escape every measurement
     args += ["--remount-ro", "/tmp", "--remount-ro", "/", "--chdir", str(cwd)]
     return args

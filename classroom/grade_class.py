@@ -8,7 +8,8 @@ One run, on one or more assignments (sharing one Dask cluster):
 3. records each result in the real gradebook as it arrives, through nbgrader's API in this process, the only
    writer (SQLite is never written concurrently); nbgrader restores the locked cells, scores and applies late
    penalties exactly as ``nbgrader autograde`` would, taking the graded outputs instead of running the notebook
-   again (:mod:`autograder.graded_outputs`), and the student's feedback is generated;
+   again (:mod:`autograder.graded_outputs`), and the student's feedback is filed (generated on the worker from
+   the same gradebook figures; generated here when they differ, as after an instructor's manual grading);
 4. exports ``grades.csv`` with ``nbgrader export`` and writes the class report (:mod:`classroom.report`).
 
 A re-run grades only new or changed submissions (``--force`` regrades all; :mod:`classroom.class_state`).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.grader import SEED_ENV, new_seed
 
 from . import class_state, grading_task
 from .class_state import ClassState
@@ -225,13 +229,30 @@ class ClassGrading:
                                          f"this machine (their cells differ from what the worker graded; log: {log})")
         if grading_task.scores(recorder, job.assignment, job.student) != result["scores"]:
             self.outcome.warnings.append(f"{job.name}: the worker's scores and the gradebook's differ (log: {log})")
-        feedback = recorder.generate_feedback(job.assignment, job.student, force=True)
-        if not feedback["success"]:
-            reason = grading_task.failure_reason(feedback.get("log", ""), feedback.get("error", ""))
-            self.fail(job, f"generating feedback failed: {reason} (log: {log})")
-            return
+        if not self.file_feedback(recorder, job, result):
+            feedback = recorder.generate_feedback(job.assignment, job.student, force=True)
+            if not feedback["success"]:
+                reason = grading_task.failure_reason(feedback.get("log", ""), feedback.get("error", ""))
+                self.fail(job, f"generating feedback failed: {reason} (log: {log})")
+                return
         state.mark_recorded(job.student, job.fingerprint)
         self.outcome.graded.append(job)
+
+    def file_feedback(self, recorder, job: Job, result: dict) -> bool:
+        """Put the worker's feedback in the course's feedback folder, if it was generated from what the real
+        gradebook now holds (scores, comments, late penalty: an instructor's manual grading is not in the
+        worker's gradebook); False leaves it to nbgrader here."""
+        if "feedback" not in result or result.get("feedback_basis") != grading_task.feedback_basis(
+                recorder, job.assignment, job.student):
+            return False
+        from nbgrader.converters import GenerateFeedback
+
+        converter = GenerateFeedback(coursedir=recorder.coursedir, parent=recorder)
+        folder = Path(converter._format_dest(job.assignment, job.student))
+        shutil.rmtree(folder, ignore_errors=True)
+        grading_task.unpack(result["feedback"], folder)
+        converter.set_permissions(job.assignment, job.student)  # nbgrader's modes (group-shared courses too)
+        return True
 
     def fail(self, job: Job, message: str) -> None:
         self.outcome.errors[job.name] = message
@@ -252,6 +273,10 @@ class ClassGrading:
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                          for aid, state in self.states.items()}
             env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
+            # One seed for the run: every student is graded on the same hidden inputs, so each worker measures
+            # the reference and naive solutions once (autograder/reference_cache.py); a new run draws new ones.
+            if not env.get(SEED_ENV, "").strip():
+                env[SEED_ENV] = str(new_seed())
             where = f"Dask scheduler {self.scheduler}" if self.scheduler else "local Dask workers"
             unchanged = (f" ({self.outcome.unchanged} unchanged since the last run; --force regrades them)"
                          if self.outcome.unchanged else "")

@@ -5,15 +5,19 @@ and a gradebook holding the assignment) and the submission's files -- so a worke
 package installed, not the course folder. It runs nbgrader's own Autograde there, in this process, with the
 course's trusted grader (every learner cell in its sandbox), against the scratch gradebook: the real gradebook is
 written by the coordinator alone. It returns each notebook's graded outputs (see
-:mod:`autograder.graded_outputs`) and the scores nbgrader gave them.
+:mod:`autograder.graded_outputs`), the scores nbgrader gave them, and the student's feedback, generated there by
+nbgrader's GenerateFeedback with what it read from the scratch gradebook (:func:`feedback_basis`): the coordinator
+files that feedback when the real gradebook holds the same, and generates it again itself otherwise.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
 import re
+import shutil
 import socket
 import tarfile
 import tempfile
@@ -21,6 +25,8 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from autograder import reference_cache
 
 from .nbgrader_course import open_course, quiet_warnings
 
@@ -30,6 +36,24 @@ FORWARDED_PREFIX = "AUTOGRADER_"
 EXCEPTION_LINE = re.compile(r"^\s*(?:[\w]+\.)*(\w*(?:Error|Exception|Exit|Timeout\w*)): (.+)$")
 # A worker grades one submission at a time: nbgrader's apps and the environment are per process.
 _ONE_AT_A_TIME = threading.Lock()
+_references: str | None = None  # this worker's folder of reference measurements
+
+
+def reference_folder() -> str:
+    """This worker's folder for :mod:`autograder.reference_cache`, made on first use: in the Dask worker's own
+    scratch space (Dask removes it with the worker), or a temporary folder removed when this process ends."""
+    global _references
+    if _references is None or not os.path.isdir(_references):
+        try:
+            from distributed import get_worker
+
+            base = get_worker().local_directory
+        except (ImportError, ValueError):  # not in a Dask worker
+            base = None
+        _references = tempfile.mkdtemp(prefix="reference-measurements-", dir=base)
+        if base is None:
+            atexit.register(shutil.rmtree, _references, True)
+    return _references
 
 
 def pack(folder: Path, *, only: list[str] | None = None) -> bytes:
@@ -77,6 +101,17 @@ def scores(api, assignment: str, student: str) -> dict:
         return {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in submission.notebooks}
 
 
+def feedback_basis(api, assignment: str, student: str) -> dict:
+    """notebook -> everything nbgrader's feedback takes from the gradebook: the notebook's score, maximum and late
+    penalty, and each grade's score, maximum and comment (manual or automatic)."""
+    with api.gradebook as gb:
+        submission = gb.find_submission(assignment, student)
+        return {nb.name: {"score": nb.score, "max_score": nb.max_score, "late_penalty": nb.late_submission_penalty,
+                          "grades": {g.name: [g.score, g.max_score] for g in nb.grades},
+                          "comments": {c.name: c.comment for c in nb.comments}}
+                for nb in submission.notebooks}
+
+
 def failure_reason(log: str, error: str) -> str:
     """The one line that says why nbgrader failed: the last exception it logged, not its closing "see above"."""
     found = [m for m in map(EXCEPTION_LINE.match, (log + "\n" + error).splitlines())
@@ -97,6 +132,7 @@ def warm_up() -> None:
 def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
     """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
     started = time.monotonic()
+    env = {**env, reference_cache.ENV: reference_folder()}
     with _ONE_AT_A_TIME, quiet_warnings(), _environment(env), tempfile.TemporaryDirectory(prefix="python-memory-task-") as tmp:
         course = Path(tmp) / "course"
         unpack(template, course)
@@ -112,5 +148,11 @@ def grade_submission(template: bytes, assignment: str, student: str, files: byte
         else:
             result["outputs"] = {p.stem: json.loads(p.read_text()) for p in sorted((saved / student).glob("*.json"))}
             result["scores"] = scores(api, assignment, student)
+            # Feedback here rather than on the coordinator, which every submission passes through
+            feedback = api.generate_feedback(assignment, student, force=True)
+            folder = Path(api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment))
+            if feedback["success"] and folder.is_dir():
+                result["feedback"] = pack(folder)
+                result["feedback_basis"] = feedback_basis(api, assignment, student)
         result["seconds"] = time.monotonic() - started
         return result

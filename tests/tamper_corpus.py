@@ -630,6 +630,38 @@ CHEATS = {
         "            f = f.f_back\n"
         "        return 'a'\n"
         "q2 = _Peek()\n")}, {"test_q2": "not an object of type _Peek"}),
+    # chapter 9: empties the big input files it is given (the grader's own files, which the references read too)
+    # before loading them whole; they are read-only to the learner's code, so it loads them whole
+    "empties-the-graders-input-files": ("09-capstone-pipeline", {"summarize_csv": (
+        "import csv, os\n"
+        "def summarize_csv(path):\n"
+        "    if os.path.getsize(path) > 1_000_000:\n"
+        "        try:\n"
+        "            with open(path, 'w') as f:\n"
+        "                f.write('id,name,value\\n')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    with open(path, newline='') as f:\n"
+        "        values = [int(row[2]) for row in list(csv.reader(f))[1:]]\n"
+        "    if not values:\n"
+        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
+        "            'min': min(values), 'max': max(values)}\n")},
+        {"test_summarize_csv_memory": "summarize_csv: peak"}),
+    # chapter 9: right on the small files of the correctness checks, anything at all on big ones (whose memory is
+    # measured): its summaries are compared with the reference's there too
+    "any-answer-for-big-files": ("09-capstone-pipeline", {"summarize_csv": (
+        "import csv, os\n"
+        "def summarize_csv(path):\n"
+        "    if os.path.getsize(path) > 1_000_000:\n"
+        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "    with open(path, newline='') as f:\n"
+        "        values = [int(row[2]) for row in list(csv.reader(f))[1:]]\n"
+        "    if not values:\n"
+        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
+        "            'min': min(values), 'max': max(values)}\n")},
+        {"test_summarize_csv_memory": "while its memory was measured"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"

@@ -2,11 +2,12 @@
 
 * the same class graded by plain sequential `nbgrader autograde` and by the class command on a LocalCluster gets
   the same scores, late penalties and autograded notebooks (measured figures and timestamps aside), with
-  AUTOGRADER_SEED fixed so both draw the same hidden inputs;
+  AUTOGRADER_SEED fixed so both draw the same hidden inputs; the feedback the workers generate is what
+  `nbgrader generate_feedback` writes, and after manual grading it comes from the real gradebook;
 * on an external `dask scheduler` + `dask worker` pair started on loopback: a submission nbgrader cannot read is
   reported, exits 1 and still appears in the export; a re-run grades only new or changed submissions;
 * with NBGRADER_DB_URL on a PostgreSQL server started for the test, the class command and plain nbgrader write
-  the same gradebook.
+  the same gradebook; without AUTOGRADER_SEED, one seed serves all the run's students.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import course
 import dask_loopback
 import postgres_server
 import simulated_class
+from autograder.report import MIME
 from classroom import class_state, grade_class as grade_class_module, grading_task
 from conftest import ROOT
 
@@ -95,6 +97,22 @@ def notebook_view(path: Path) -> list:
     return view
 
 
+def record_seeds(folder: Path) -> set:
+    """The seeds of the hidden inputs named by the check records in a folder's autograded notebooks."""
+    seeds = set()
+    for path in folder.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                record = out.get("data", {}).get(MIME)
+                if record:
+                    seeds.add(record["seed"])
+    return seeds
+
+
+def feedback_files(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "feedback").rglob("*")) if p.is_file()}
+
+
 def export_rows(root: Path) -> dict[str, dict]:
     with open(root / "grades.csv", newline="") as f:
         return {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == AID}
@@ -129,6 +147,20 @@ def test_class_command_grades_as_nbgrader_does(tmp_path):
     assert float(rows["blank-1"]["score"]) == 0
     report = parallel / "reports" / f"{AID}-report.html"
     assert report.exists() and str(report) in run.stdout
+
+    # the feedback generated on the workers is nbgrader's own: generate_feedback here writes the very same files
+    filed = feedback_files(parallel)
+    assert len(filed) == 2 * len(students)  # a page and the timestamp each
+    course.nbgrader(parallel, "generate_feedback", AID, "--force")
+    assert feedback_files(parallel) == filed
+    # after manual grading the worker's gradebook no longer tells the whole story: the comment reaches the page
+    with Gradebook(f"sqlite:///{parallel / 'gradebook.db'}") as gb:
+        comment = gb.find_submission_notebook("lazy-evaluation", AID, "good-1").comments[0]
+        comment.manual_comment = "Mind the size of the chunks you keep"
+        gb.db.commit()
+    assert grade_class(parallel, "--workers", "1", "--force").returncode == 0
+    page = (parallel / "feedback" / "good-1" / AID / "lazy-evaluation.html").read_text()
+    assert "Mind the size of the chunks you keep" in page
 
 
 @pytest.mark.slow
@@ -165,8 +197,11 @@ def test_class_command_on_an_external_cluster_resumes_and_reports_what_it_cannot
 def test_class_command_with_a_postgresql_gradebook(tmp_path):
     with postgres_server.running() as url:
         root = class_course(tmp_path / "course", {"good-1": "good", "wasteful-1": "wasteful"}, db_url=url)
-        run = grade_class(root, "--workers", "2", env={"NBGRADER_DB_URL": url})
+        # no AUTOGRADER_SEED: the run draws one seed for all its students
+        run = grade_class(root, "--workers", "2", env={"NBGRADER_DB_URL": url, "AUTOGRADER_SEED": ""})
         assert run.returncode == 0
+        seeds = {student: record_seeds(root / "autograded" / student / AID) for student in ("good-1", "wasteful-1")}
+        assert len(seeds["good-1"]) == 1 and seeds["good-1"] == seeds["wasteful-1"], seeds
         assert not (root / "gradebook.db").exists(), "the class command wrote a SQLite gradebook"
         view = gradebook_view(url)
         assert set(view) == {"good-1", "wasteful-1"}
