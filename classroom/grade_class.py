@@ -21,6 +21,7 @@ same course.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import shutil
@@ -32,6 +33,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import reference_cache
 from autograder.grader import SEED_ENV, new_seed
 
 from . import class_state, grading_task
@@ -154,9 +156,15 @@ class ClassGrading:
             self.say(f"collected {aid} from the exchange at {api.exchange_root}")
 
     def plan(self) -> list[Job]:
-        """Every submission this run must grade: new, changed, never recorded, or all with ``force``."""
-        jobs = []
+        """Every submission this run must grade: new, changed, never recorded, or all with ``force``.
+
+        Taken in turn from each assignment (one of each, then the next of each, ...), so the first submission of
+        an assignment is graded, and its reference measurements kept, before the workers reach the next ones,
+        and the costly assignments spread over the run instead of closing it."""
+        per_assignment = []
         for aid in self.assignments:
+            jobs = []
+            per_assignment.append(jobs)
             key = class_state.assignment_digest(self.course, aid)
             recorded = self.states[aid].recorded()
             found = submissions(self.course, aid)
@@ -166,6 +174,7 @@ class ClassGrading:
                 autograded = self.course / "autograded" / student / aid
                 if self.force or recorded.get(student) != fingerprint or not autograded.is_dir():
                     jobs.append(Job(aid, student, folder, fingerprint))
+        jobs = [job for turn in itertools.zip_longest(*per_assignment) for job in turn if job is not None]
         self.outcome.unchanged = self.outcome.found - len(jobs)
         return jobs
 
@@ -266,6 +275,7 @@ class ClassGrading:
         # The workers load nbgrader while this process makes the templates (futures held until the end: a
         # future let go of is cancelled).
         client, cluster = self.client()
+        references = tempfile.TemporaryDirectory(prefix="python-memory-references-")
         try:
             warming = [client.submit(grading_task.warm_up, pure=False, workers=[worker], key=f"warm-up-{worker}")
                        for worker in client.scheduler_info()["workers"]]
@@ -273,6 +283,8 @@ class ClassGrading:
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                          for aid, state in self.states.items()}
             env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
+            if cluster is not None:  # the local workers share one folder of reference measurements
+                env.setdefault(reference_cache.ENV, references.name)
             # One seed for the run: every student is graded on the same hidden inputs, so each worker measures
             # the reference and naive solutions once (autograder/reference_cache.py); a new run draws new ones.
             if not env.get(SEED_ENV, "").strip():
@@ -316,6 +328,7 @@ class ClassGrading:
             client.close()
             if cluster is not None:
                 cluster.close()
+            references.cleanup()
 
     def _no_bar(self):
         # tqdm's own rule when not told: no bar unless the terminal is interactive

@@ -132,7 +132,8 @@ def warm_up() -> None:
 def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
     """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
     started = time.monotonic()
-    env = {**env, reference_cache.ENV: reference_folder()}
+    if not env.get(reference_cache.ENV):  # the coordinator names a folder its local workers share
+        env = {**env, reference_cache.ENV: reference_folder()}
     with _ONE_AT_A_TIME, quiet_warnings(), _environment(env), tempfile.TemporaryDirectory(prefix="python-memory-task-") as tmp:
         course = Path(tmp) / "course"
         unpack(template, course)
