@@ -25,10 +25,11 @@ PRELOAD = ("array", "bisect", "collections", "contextlib", "copy", "csv", "ctype
            "typing", "weakref", "numpy", "objgraph", "memory_profiler", "psutil")
 # Loaded as well when a cell the grader runs imports the package named (anywhere in the cell, functions included):
 # each costs 0.2-0.3 s per notebook. pandas imports pyarrow's parts lazily, at first use: inside a measured call.
+_PYARROW = ("pyarrow", "pyarrow.pandas_compat", "pyarrow.vendored.version")
 PRELOAD_WHEN_IMPORTED = {
     "matplotlib": ("matplotlib", "matplotlib.pyplot"),
-    "pandas": ("pandas", "pyarrow", "pyarrow.pandas_compat", "pyarrow.vendored.version"),
-    "pyarrow": ("pyarrow", "pyarrow.pandas_compat", "pyarrow.vendored.version"),
+    "pandas": ("pandas", *_PYARROW),
+    "pyarrow": _PYARROW,
 }
 REQUESTS_FD, ANSWERS_FD = 0, 1
 
