@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from contextlib import ExitStack
@@ -258,9 +259,12 @@ class ClassGrading:
 
         converter = GenerateFeedback(coursedir=recorder.coursedir, parent=recorder)
         folder = Path(converter._format_dest(job.assignment, job.student))
-        shutil.rmtree(folder, ignore_errors=True)
-        grading_task.unpack(result["feedback"], folder)
-        converter.set_permissions(job.assignment, job.student)  # nbgrader's modes (group-shared courses too)
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            grading_task.unpack(result["feedback"], folder)
+            converter.set_permissions(job.assignment, job.student)  # nbgrader's modes (group-shared courses too)
+        except (OSError, ValueError, tarfile.TarError):  # then nbgrader makes it here
+            return False
         return True
 
     def fail(self, job: Job, message: str) -> None:
@@ -422,9 +426,11 @@ write the class report (reports/ in the course).
 
   1. collect from the nbgrader exchange, when the course has one (--no-collect skips it);
   2. grade each new or changed submission in submitted/ on a Dask worker: a scratch copy of the course,
-     nbgrader's autograde, every learner cell in its bubblewrap sandbox;
+     nbgrader's autograde, every learner cell in its bubblewrap sandbox, and the student's feedback; one
+     seed per run (unless AUTOGRADER_SEED is set), so every student gets the same hidden inputs and each
+     worker measures the reference solutions once;
   3. record each result in the course's gradebook as it arrives (this process is its only writer) and
-     generate that student's feedback;
+     file that student's feedback (made again here when the gradebook holds more, e.g. manual grades);
   4. nbgrader export, then the class report.
 
 A re-run grades only new or changed submissions (--force regrades all); a change to source/ASSIGNMENT,
