@@ -662,6 +662,25 @@ CHEATS = {
         "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
         "            'min': min(values), 'max': max(values)}\n")},
         {"test_summarize_csv_memory": "while its memory was measured"}),
+    # chapter 4: right where correctness is checked (n up to 50,000), a cheap wrong answer above: the hidden memory
+    # checks compare the sums with the reference's
+    "wrong-answer-for-large-n": ("04-lazy-evaluation", {"sum_of_squares": (
+        "def sum_of_squares(n):\n"
+        "    if n > 60_000:\n"
+        "        return 0\n"
+        f"    return {_WASTE}\n")}, {"test_sum_of_squares_memory": "while its memory was measured"}),
+    # chapter 3: the right peak for the short recordings of the correctness checks, none for long ones
+    "no-peak-for-long-recordings": ("03-measuring-memory", {"mprof_peak": (
+        "import os\n"
+        "def mprof_peak(path):\n"
+        "    if os.path.getsize(path) > 200_000:\n"
+        "        return None\n"
+        "    with open(path) as f:\n"
+        "        samples = [tuple(map(float, line.split()[1:3])) for line in f.readlines() if line.startswith('MEM ')]\n"
+        "    if not samples:\n"
+        "        return None\n"
+        "    top = max(samples, key=lambda s: s[0])\n"
+        "    return top[0], top[1] - samples[0][1]\n")}, {"test_mprof_peak_memory": "while its memory was measured"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
