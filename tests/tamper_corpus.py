@@ -662,6 +662,14 @@ CHEATS = {
         "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
         "            'min': min(values), 'max': max(values)}\n")},
         {"test_summarize_csv_memory": "while its memory was measured"}),
+    # chapter 1: right on the correctness checks' short lists, a list of None as long as a big one (one object)
+    "nones-for-big-lists": ("01-memory-model", {"share_equal": (
+        "def share_equal(values):\n"
+        "    if len(values) > 10_000:\n"
+        "        return [None] * len(values)\n"
+        "    canonical = {}\n"
+        "    return [canonical.setdefault(value, value) for value in values]\n")},
+        {"test_share_equal_memory": "while its memory was measured"}),
     # chapter 4: right where correctness is checked (n up to 50,000), a cheap wrong answer above: the hidden memory
     # checks compare the sums with the reference's
     "wrong-answer-for-large-n": ("04-lazy-evaluation", {"sum_of_squares": (
