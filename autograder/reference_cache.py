@@ -17,6 +17,7 @@ so one submission cannot change what another is compared with.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -60,20 +61,25 @@ def measured(func: Callable, args: tuple, kwargs: dict, result: str, measure: Ca
     """``measure()``'s Measurement of ``func(*args, **kwargs)``, or the one kept from an identical call."""
     if _folder is None:
         return measure()
+    # The cache only saves time: whatever goes wrong with it (a value that will not digest, an unreadable or
+    # unwritable file), the call is measured as if there were none.
     try:
-        key = digest(func, args, kwargs, result)
-    except (Undigestible, RecursionError, OSError):
+        path = _folder / f"{digest(func, args, kwargs, result)}.pickle"
+    except Exception:
         return measure()
-    path = _folder / f"{key}.pickle"
     try:
         return pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+    except Exception:
         pass
     m = measure()
     if m.ok:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except Exception:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     return m
 
 

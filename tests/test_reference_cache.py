@@ -2,6 +2,7 @@
 can depend on, and kept only from the trusted grader with the learner's code sandboxed."""
 
 import random
+import shutil
 
 import pytest
 
@@ -139,3 +140,15 @@ def test_learner_names_and_big_lists_of_numbers():
     holder = [None] * 200_000
     assert _digest(_reference, holder) == _digest(_reference, [None] * 200_000)
     assert _digest(_reference, holder) != _digest(_reference, [None] * 199_999 + [0])
+
+
+def test_a_broken_cache_never_changes_a_measurement(cache):
+    first, _ = _counting(_reference, (20_000,))
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")  # unreadable: measured afresh, and kept again
+    again, measured = _counting(_reference, (20_000,))
+    assert measured and again.ok and again.peak > 0
+    shutil.rmtree(cache)
+    cache.write_text("a file where the folder was")  # nothing can be read or written there, even by root
+    third, measured = _counting(_reference, (20_001,))
+    assert measured and third.ok and third.peak > 0
