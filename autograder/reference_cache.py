@@ -24,10 +24,11 @@ import os
 import pickle
 import random
 import sys
-import tempfile
 import types
 from pathlib import Path, PurePath
 from typing import Callable
+
+from .shipping import GRADER_MODULE, LearnerName
 
 ENV = "AUTOGRADER_REFERENCE_CACHE"  # the folder; unset, nothing is cached
 MAX_DEPTH = 64  # nesting followed before giving up on a value
@@ -135,7 +136,7 @@ class _Digest:
         if kind in (bytes, bytearray):
             self.tag(f"{kind.__name__}:{len(obj)}")
             return self.h.update(obj)
-        if _is_learner_name(obj):  # calling it in the grader raises, so no measurement of it is kept
+        if isinstance(obj, LearnerName):  # calling it in the grader raises, so no measurement of it is kept
             return self.tag(f"learner:{obj.name}:{obj.kind}")
         if id(obj) in self.seen:  # shared or cyclic
             return self.tag(f"seen:{self.seen[id(obj)]}")
@@ -204,7 +205,7 @@ class _Digest:
 
     def _function(self, func: types.FunctionType, depth: int) -> None:
         name = _named(func)
-        if name and func.__module__ not in (_GRADER, "__main__"):
+        if name and func.__module__ not in (GRADER_MODULE, "__main__"):
             return self.tag(f"function:{name}")
         self.tag("function")
         self.feed(func.__code__, depth + 1)
@@ -217,7 +218,7 @@ class _Digest:
 
     def _class(self, cls: type, depth: int) -> None:
         name = _named(cls)
-        if name and cls.__module__ != _GRADER:
+        if name and cls.__module__ != GRADER_MODULE:
             return self.tag(f"class:{name}")
         self.tag(f"class:{cls.__qualname__}")
         self.feed(cls.__bases__, depth + 1)
@@ -268,23 +269,3 @@ def _global_names(code: types.CodeType) -> set:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
-
-
-def _is_learner_name(obj) -> bool:
-    from .shipping import LearnerName
-
-    return isinstance(obj, LearnerName)
-
-
-def _grader_module() -> str:
-    from .shipping import GRADER_MODULE
-
-    return GRADER_MODULE
-
-
-_GRADER = _grader_module()
-
-
-def temporary_folder() -> str:
-    """A fresh folder for a cache (the class command's workers make one each)."""
-    return tempfile.mkdtemp(prefix="python-memory-references-")

@@ -237,9 +237,10 @@ class ClassGrading:
         if reused != len(result["outputs"]):
             self.outcome.warnings.append(f"{job.name}: {len(result['outputs']) - reused} notebook(s) graded again on "
                                          f"this machine (their cells differ from what the worker graded; log: {log})")
-        if grading_task.scores(recorder, job.assignment, job.student) != result["scores"]:
+        basis = grading_task.feedback_basis(recorder, job.assignment, job.student)
+        if grading_task.scores(basis) != result["scores"]:
             self.outcome.warnings.append(f"{job.name}: the worker's scores and the gradebook's differ (log: {log})")
-        if not self.file_feedback(recorder, job, result):
+        if result.get("feedback_basis") != basis or not self.file_feedback(recorder, job, result["feedback"]):
             feedback = recorder.generate_feedback(job.assignment, job.student, force=True)
             if not feedback["success"]:
                 reason = grading_task.failure_reason(feedback.get("log", ""), feedback.get("error", ""))
@@ -248,20 +249,17 @@ class ClassGrading:
         state.mark_recorded(job.student, job.fingerprint)
         self.outcome.graded.append(job)
 
-    def file_feedback(self, recorder, job: Job, result: dict) -> bool:
-        """Put the worker's feedback in the course's feedback folder, if it was generated from what the real
-        gradebook now holds (scores, comments, late penalty: an instructor's manual grading is not in the
-        worker's gradebook); False leaves it to nbgrader here."""
-        if "feedback" not in result or result.get("feedback_basis") != grading_task.feedback_basis(
-                recorder, job.assignment, job.student):
-            return False
+    def file_feedback(self, recorder, job: Job, feedback: bytes) -> bool:
+        """Put the worker's feedback (made from what the real gradebook holds too: record() compares the two,
+        since an instructor's manual grading is not in the worker's gradebook) in the course's feedback folder;
+        False, when that fails, leaves it to nbgrader here."""
         from nbgrader.converters import GenerateFeedback
 
         converter = GenerateFeedback(coursedir=recorder.coursedir, parent=recorder)
         folder = Path(converter._format_dest(job.assignment, job.student))
         try:
             shutil.rmtree(folder, ignore_errors=True)
-            grading_task.unpack(result["feedback"], folder)
+            grading_task.unpack(feedback, folder)
             converter.set_permissions(job.assignment, job.student)  # nbgrader's modes (group-shared courses too)
         except (OSError, ValueError, tarfile.TarError):  # then nbgrader makes it here
             return False

@@ -94,11 +94,9 @@ def _environment(env: dict):
         os.environ.update(saved)
 
 
-def scores(api, assignment: str, student: str) -> dict:
-    """notebook -> grade_id -> [score, max_score], as nbgrader recorded them in ``api``'s gradebook."""
-    with api.gradebook as gb:
-        submission = gb.find_submission(assignment, student)
-        return {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in submission.notebooks}
+def scores(basis: dict) -> dict:
+    """notebook -> grade_id -> [score, max_score], from a :func:`feedback_basis`."""
+    return {notebook: recorded["grades"] for notebook, recorded in basis.items()}
 
 
 def feedback_basis(api, assignment: str, student: str) -> dict:
@@ -148,12 +146,13 @@ def grade_submission(template: bytes, assignment: str, student: str, files: byte
             result["log"] += outcome.get("error", "")
         else:
             result["outputs"] = {p.stem: json.loads(p.read_text()) for p in sorted((saved / student).glob("*.json"))}
-            result["scores"] = scores(api, assignment, student)
+            basis = feedback_basis(api, assignment, student)
+            result["scores"] = scores(basis)
             # Feedback here rather than on the coordinator, which every submission passes through
             feedback = api.generate_feedback(assignment, student, force=True)
             folder = Path(api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment))
             if feedback["success"] and folder.is_dir():
                 result["feedback"] = pack(folder)
-                result["feedback_basis"] = feedback_basis(api, assignment, student)
+                result["feedback_basis"] = basis
         result["seconds"] = time.monotonic() - started
         return result
