@@ -491,6 +491,16 @@ HONEST_VARIANTS = {
 _ADOPTED = "_adopted = []                             # every child ever added, 'for statistics'\n\n"
 _ADOPTING_LINKS = _NODE_LINKS + "        _adopted.append(child)\n"
 
+# The end of a chapter 9 summarize_csv that loads the whole file (the cheats below put their trick before it).
+_WHOLE_CSV_SUMMARY = (
+    "    with open(path, newline='') as f:\n"
+    "        values = [int(row[2]) for row in list(csv.reader(f))[1:]]\n"
+    "    if not values:\n"
+    "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+    "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
+    "            'min': min(values), 'max': max(values)}\n"
+)
+
 CHEATS = {
     # chapter 1: shares in place and hands back the caller's own list
     "share-equal-returns-its-input": ("01-memory-model", {"share_equal": (
@@ -641,12 +651,7 @@ CHEATS = {
         "                f.write('id,name,value\\n')\n"
         "        except OSError:\n"
         "            pass\n"
-        "    with open(path, newline='') as f:\n"
-        "        values = [int(row[2]) for row in list(csv.reader(f))[1:]]\n"
-        "    if not values:\n"
-        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
-        "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
-        "            'min': min(values), 'max': max(values)}\n")},
+        + _WHOLE_CSV_SUMMARY)},
         {"test_summarize_csv_memory": "summarize_csv: peak"}),
     # chapter 9: right on the small files of the correctness checks, anything at all on big ones (whose memory is
     # measured): its summaries are compared with the reference's there too
@@ -655,12 +660,7 @@ CHEATS = {
         "def summarize_csv(path):\n"
         "    if os.path.getsize(path) > 1_000_000:\n"
         "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
-        "    with open(path, newline='') as f:\n"
-        "        values = [int(row[2]) for row in list(csv.reader(f))[1:]]\n"
-        "    if not values:\n"
-        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
-        "    return {'count': len(values), 'total': sum(values), 'mean': sum(values) / len(values),\n"
-        "            'min': min(values), 'max': max(values)}\n")},
+        + _WHOLE_CSV_SUMMARY)},
         {"test_summarize_csv_memory": "while its memory was measured"}),
     # chapter 1: right on the correctness checks' short lists, a list of None as long as a big one (one object)
     "nones-for-big-lists": ("01-memory-model", {"share_equal": (

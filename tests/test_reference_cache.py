@@ -8,6 +8,7 @@ import pytest
 
 from autograder import measurement, reference_cache
 from autograder.shipping import LearnerName
+from test_checks import ref_sum as _reference
 
 
 @pytest.fixture
@@ -26,13 +27,6 @@ def _counting(func, args=(), kwargs=None, result="none"):
         return measurement.measure(func, *args, result=result, **(kwargs or {}))
 
     return reference_cache.measured(func, tuple(args), dict(kwargs or {}), result, measure), bool(calls)
-
-
-def _reference(n):
-    total = 0
-    for x in range(n):
-        total += x * x
-    return total
 
 
 def test_an_identical_call_reuses_the_measurement(cache):
