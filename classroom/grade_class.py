@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -110,6 +111,35 @@ def _nbgrader(course: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+class _Background:
+    """``func(*args)`` run in a thread; :meth:`result` waits for it and returns its value or raises its error."""
+
+    def __init__(self, func, *args):
+        self._value, self._error = None, None
+        self._thread = threading.Thread(target=self._run, args=(func, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, func, args):
+        try:
+            self._value = func(*args)
+        except BaseException as exc:  # handed to result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _stop_workers(client, cluster, references=None) -> None:
+    client.close()
+    if cluster is not None:
+        cluster.close()
+    if references is not None:
+        references.cleanup()
+
+
 class ClassGrading:
     """One run of the class command on one or more assignments (see the module's docstring)."""
 
@@ -123,6 +153,7 @@ class ClassGrading:
         self.report_dir, self.progress, self.out = report_dir, progress, out
         self.states = {aid: ClassState(course, aid) for aid in self.assignments}
         self.outcome = Outcome()
+        self._closing: _Background | None = None  # Dask stopping after the grading
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -199,6 +230,14 @@ class ClassGrading:
                     for aid in assignments}
 
     # -- grading --------------------------------------------------------------------------------------------
+    def _start_workers(self):
+        """The Dask client and cluster, and the workers' warm-up tasks (held until the end: a future let go of is
+        cancelled)."""
+        client, cluster = self.client()
+        warming = [client.submit(grading_task.warm_up, pure=False, workers=[worker], key=f"warm-up-{worker}")
+                   for worker in client.scheduler_info()["workers"]]
+        return client, cluster, warming
+
     def client(self):
         """A Dask client: on ``--scheduler``, else on a LocalCluster of this machine's cores (one thread each)."""
         from distributed import Client, LocalCluster
@@ -274,14 +313,21 @@ class ClassGrading:
         from distributed import as_completed
         from tqdm import tqdm
 
-        # The workers load nbgrader while this process makes the templates (futures held until the end: a
-        # future let go of is cancelled).
-        client, cluster = self.client()
+        # The cluster starts, and its workers load nbgrader, while this process makes the templates
+        starting = _Background(self._start_workers)
+        try:
+            templates = self.templates(sorted({job.assignment for job in jobs}))
+        except BaseException:
+            try:
+                client, cluster, _ = starting.result()
+            except BaseException:  # no cluster to stop; the templates' error is the one to report
+                pass
+            else:
+                self._closing = _Background(_stop_workers, client, cluster)
+            raise
+        client, cluster, warming = starting.result()
         references = tempfile.TemporaryDirectory(prefix="python-memory-references-")
         try:
-            warming = [client.submit(grading_task.warm_up, pure=False, workers=[worker], key=f"warm-up-{worker}")
-                       for worker in client.scheduler_info()["workers"]]
-            templates = self.templates(sorted({job.assignment for job in jobs}))
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                          for aid, state in self.states.items()}
             env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
@@ -327,10 +373,8 @@ class ClassGrading:
                     if self.outcome.errors:
                         bar.set_postfix(errors=len(self.outcome.errors))
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-            references.cleanup()
+            # stopping Dask takes a second or two: the export and the report go on meanwhile (run() waits for it)
+            self._closing = _Background(_stop_workers, client, cluster, references)
 
     def _no_bar(self):
         # tqdm's own rule when not told: no bar unless the terminal is interactive
@@ -396,9 +440,13 @@ class ClassGrading:
             stack.enter_context(quiet_warnings())
             self.collect_submissions(api)
             jobs = self.plan()
-            if jobs:
-                self.grade(jobs)
-            self.finish(api)
+            try:
+                if jobs:
+                    self.grade(jobs)
+                self.finish(api)
+            finally:
+                if self._closing is not None:
+                    self._closing.result()
         self.summary(time.monotonic() - started)
         return EXIT_GRADER_ERRORS if self.outcome.errors else 0
 

@@ -94,6 +94,21 @@ def _environment(env: dict):
         os.environ.update(saved)
 
 
+@contextmanager
+def _working_directory(folder: str):
+    """Work in ``folder``: nbgrader reads the working directory, and a worker's may be gone (a worker process
+    keeps the folder it was started in, perhaps a temporary one)."""
+    try:
+        previous = os.getcwd()
+    except FileNotFoundError:
+        previous = None
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous if previous and os.path.isdir(previous) else tempfile.gettempdir())
+
+
 def scores(basis: dict) -> dict:
     """notebook -> grade_id -> [score, max_score], from a :func:`feedback_basis`."""
     return {notebook: recorded["grades"] for notebook, recorded in basis.items()}
@@ -132,7 +147,8 @@ def grade_submission(template: bytes, assignment: str, student: str, files: byte
     started = time.monotonic()
     if not env.get(reference_cache.ENV):  # the coordinator names a folder its local workers share
         env = {**env, reference_cache.ENV: reference_folder()}
-    with _ONE_AT_A_TIME, quiet_warnings(), _environment(env), tempfile.TemporaryDirectory(prefix="python-memory-task-") as tmp:
+    with _ONE_AT_A_TIME, quiet_warnings(), _environment(env), \
+            tempfile.TemporaryDirectory(prefix="python-memory-task-") as tmp, _working_directory(tmp):
         course = Path(tmp) / "course"
         unpack(template, course)
         unpack(files, course / "submitted" / student / assignment)

@@ -224,6 +224,19 @@ def test_failure_reason_is_the_exception_nbgrader_logged_not_its_see_above():
     assert grading_task.failure_reason("", "just a line") == "just a line"
 
 
+def test_the_gradebook_revision_read_in_process_is_the_one_alembic_heads_prints():
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    from classroom.nbgrader_course import alembic_head
+
+    # what nbgrader.api.get_alembic_version runs, as its own process
+    with _temp_alembic_ini("sqlite://") as ini:
+        printed = subprocess.run([str(Path(sys.executable).parent / "alembic"), "-c", ini, "heads"], check=True,
+                                 capture_output=True, text=True).stdout
+    assert printed.split()[0] == alembic_head()
+    assert re.fullmatch(r"[0-9a-f]{12}", alembic_head())
+
+
 def test_task_archives_carry_regular_files_only(tmp_path):
     src = tmp_path / "src"
     (src / "data").mkdir(parents=True)
