@@ -24,6 +24,7 @@ import os
 import pickle
 import random
 import sys
+import time
 import types
 from pathlib import Path, PurePath
 from typing import Callable
@@ -33,6 +34,8 @@ from .shipping import GRADER_MODULE, LearnerName
 ENV = "AUTOGRADER_REFERENCE_CACHE"  # the folder; unset, nothing is cached
 MAX_DEPTH = 64  # nesting followed before giving up on a value
 MAX_FILE_BYTES = 1 << 30  # a file named by an argument bigger than this is not digested (measured afresh)
+CLAIM_WAIT = 60.0  # s a process waits for another's measurement of the same call before measuring it too
+CLAIM_POLL = 0.02  # s between two tries of that call's lock
 _CHUNK = 1 << 20
 _PLAIN_NUMBERS = (type(None), bool, int, float)
 _REDUCE_PROTOCOL = 4  # not 5: its out-of-band buffers (numpy's) have no state to digest
@@ -68,20 +71,59 @@ def measured(func: Callable, args: tuple, kwargs: dict, result: str, measure: Ca
         path = _folder / f"{digest(func, args, kwargs, result)}.pickle"
     except Exception:
         return measure()
+    kept = _kept(path)
+    if kept is not None:
+        return kept
+    # Workers that reach the same call together (two starting on one assignment) measure it once: the others
+    # wait for that measurement instead of slowing it down with copies of it.
+    with _claimed(path):
+        kept = _kept(path)
+        if kept is not None:
+            return kept
+        m = measure()
+        if m.ok:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
+                os.replace(tmp, path)
+            except Exception:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+    return m
+
+
+def _kept(path: Path):
     try:
         return pickle.loads(path.read_bytes())
     except Exception:
+        return None
+
+
+@contextlib.contextmanager
+def _claimed(path: Path):
+    """Hold the call's lock file while measuring it; after CLAIM_WAIT s of waiting for another process's hold,
+    or when locking fails, go on without it."""
+    fd = None
+    try:
+        import fcntl
+
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + CLAIM_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(CLAIM_POLL)
+    except Exception:
         pass
-    m = measure()
-    if m.ok:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)
-        except Exception:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-    return m
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
 
 def digest(func: Callable, args: tuple, kwargs: dict, result: str) -> str:

@@ -146,3 +146,36 @@ def test_a_broken_cache_never_changes_a_measurement(cache):
     cache.write_text("a file where the folder was")  # nothing can be read or written there, even by root
     third, measured = _counting(_reference, (20_001,))
     assert measured and third.ok and third.peak > 0
+
+
+def test_a_call_another_process_is_measuring_is_waited_for_not_measured_twice(cache, monkeypatch):
+    import fcntl
+    import os
+    import pickle
+    import threading
+    import time
+
+    path = cache / f"{reference_cache.digest(_reference, (50_000,), {}, 'none')}.pickle"
+    holder = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)  # another worker, measuring it
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    got = {}
+    waiting = threading.Thread(target=lambda: got.update(zip(("m", "measured"), _counting(_reference, (50_000,)))))
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive()
+    theirs = measurement.measure(_reference, 50_000, result="none")
+    path.write_bytes(pickle.dumps(theirs))
+    os.close(holder)
+    waiting.join(10)
+    assert not got["measured"] and got["m"].peak == theirs.peak
+
+    # a holder that never finishes delays the call by CLAIM_WAIT at most
+    monkeypatch.setattr(reference_cache, "CLAIM_WAIT", 0.2)
+    path.unlink()
+    holder = os.open(path.with_suffix(".lock"), os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        m, measured = _counting(_reference, (50_000,))
+        assert measured and m.ok
+    finally:
+        os.close(holder)
