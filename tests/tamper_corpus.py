@@ -390,6 +390,21 @@ HONEST_VARIANTS = {
         "        if self._idle is None:\n            return\n"
         "        try:\n            self._idle.put_nowait(obj)\n        except queue.Full:\n            pass\n"
         "    def __len__(self):\n        return self._idle.qsize() if self._idle else 0\n")}),
+    # chapter 5: a dataclass with slots (no __dict__, other attributes refused) is a Record the statement allows
+    "dataclass-slots-record": ("05-compact-data", {"Record": (
+        "from dataclasses import dataclass\n\n"
+        "@dataclass(slots=True)\n"
+        "class Record:\n"
+        "    a: object\n    b: object\n    c: object\n    d: object\n    e: object\n")}),
+    # 4-byte native ints appended to a bytearray with struct, read back through a memoryview cast to 'i'
+    "struct-into-memoryview": ("05-compact-data", {"pack_ints": (
+        "import struct\n\n"
+        "_INT32 = struct.Struct('=i')\n\n"
+        "def pack_ints(values):\n"
+        "    buffer = bytearray()\n"
+        "    for value in values:\n"
+        "        buffer += _INT32.pack(value)        # struct.error outside the 32-bit range\n"
+        "    return memoryview(buffer).cast('i')\n")}),
     # imports of modules nothing had loaded before, at the top of the cell and inside the measured function
     "imports-modules-not-loaded-before": ("04-lazy-evaluation", {"sum_of_squares": (
         "import secrets  # left over from exploring\n\n"
@@ -689,6 +704,43 @@ CHEATS = {
         "        return None\n"
         "    top = max(samples, key=lambda s: s[0])\n"
         "    return top[0], top[1] - samples[0][1]\n")}, {"test_mprof_peak_memory": "while its memory was measured"}),
+    # chapter 5: stores the first 10,000 values; a longer input is counted, not stored, and handed back as a sequence
+    # computing each item from its index (the visible memory check's formula): only the hidden check's seeded random
+    # data, summed through iteration and indexing, tells it apart
+    "pack-ints-computes-big-inputs-from-the-formula": ("05-compact-data", {"pack_ints": (
+        "import itertools\n\n"
+        "class _FromIndex:\n"
+        "    def __init__(self, n):\n"
+        "        self.n = n\n"
+        "    def __len__(self):\n"
+        "        return self.n\n"
+        "    def __getitem__(self, i):\n"
+        "        if i < 0:\n"
+        "            i += self.n\n"
+        "        if not 0 <= i < self.n:\n"
+        "            raise IndexError(i)\n"
+        "        return (i * 2654435761) % 2**32 - 2**31\n\n"
+        "def pack_ints(values):\n"
+        "    values = iter(values)\n"
+        "    head = array.array('i', itertools.islice(values, 10_000))\n"
+        "    rest = sum(1 for v in values if -2**31 <= v < 2**31 or int('out of range'))\n"
+        "    return _FromIndex(len(head) + rest) if rest else head\n")},
+        {"test_pack_ints_memory": "while its memory was measured"}),
+    # chapter 5: after 10,000 instances every Record(...) is the last one made, set again: a list of 200,000 records
+    # holds one object many times
+    "record-reused-after-10000-instances": ("05-compact-data", {"Record": (
+        "class Record:\n"
+        "    __slots__ = ('a', 'b', 'c', 'd', 'e')\n"
+        "    _made = [0, None]                  # how many, the last one\n\n"
+        "    def __new__(cls, *args, **kwargs):\n"
+        "        cls._made[0] += 1\n"
+        "        if cls._made[0] > 10_000:\n"
+        "            return cls._made[1]\n"
+        "        cls._made[1] = super().__new__(cls)\n"
+        "        return cls._made[1]\n\n"
+        "    def __init__(self, a, b, c, d, e):\n"
+        "        self.a, self.b, self.c, self.d, self.e = a, b, c, d, e\n")},
+        {"test_Record_memory": "while its memory was measured"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
