@@ -405,6 +405,30 @@ HONEST_VARIANTS = {
         "    for value in values:\n"
         "        buffer += _INT32.pack(value)        # struct.error outside the 32-bit range\n"
         "    return memoryview(buffer).cast('i')\n")}),
+    # chapter 6: one dict per call whose __missing__ makes a string its own canonical copy
+    "dict-missing-intern-all": ("06-sharing", {"intern_all": (
+        "class _Canonical(dict):\n"
+        "    def __missing__(self, text):\n"
+        "        self[text] = text\n"
+        "        return text\n\n"
+        "def intern_all(strings):\n"
+        "    canonical = _Canonical()\n"
+        "    return [canonical[s] for s in strings]\n")}),
+    # the factory is the dict of its flyweights (__missing__ makes one), and flyweights have slots
+    "factory-is-a-dict-slotted-flyweights": ("06-sharing", {"FlyweightFactory": (
+        "class Flyweight:\n"
+        "    __slots__ = ('shared_state',)\n\n"
+        "    def __init__(self, shared_state):\n"
+        "        self.shared_state = shared_state\n\n"
+        "    def operation(self, unique_state):\n"
+        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "class FlyweightFactory(dict):\n"
+        "    def __missing__(self, shared_state):\n"
+        "        flyweight = self[shared_state] = Flyweight(shared_state)\n"
+        "        return flyweight\n\n"
+        "    get_flyweight = dict.__getitem__\n\n"
+        "    def count(self):\n"
+        "        return len(self)\n")}),
     # imports of modules nothing had loaded before, at the top of the cell and inside the measured function
     "imports-modules-not-loaded-before": ("04-lazy-evaluation", {"sum_of_squares": (
         "import secrets  # left over from exploring\n\n"
@@ -741,6 +765,39 @@ CHEATS = {
         "    def __init__(self, a, b, c, d, e):\n"
         "        self.a, self.b, self.c, self.d, self.e = a, b, c, d, e\n")},
         {"test_Record_memory": "while its memory was measured"}),
+    # chapter 6: the right flyweight for the first 1,000 requests (all 50 shared states among them), the first one
+    # made for every later request: 50 distinct flyweights, most of them for the wrong shared state
+    "flyweight-hands-out-the-first-after-1000-requests": ("06-sharing", {"FlyweightFactory": (
+        "class Flyweight:\n"
+        "    def __init__(self, shared_state):\n"
+        "        self.shared_state = shared_state\n\n"
+        "    def operation(self, unique_state):\n"
+        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "class FlyweightFactory:\n"
+        "    def __init__(self):\n"
+        "        self._flyweights = {}\n"
+        "        self._requests = 0\n\n"
+        "    def get_flyweight(self, shared_state):\n"
+        "        self._requests += 1\n"
+        "        if self._requests > 1_000 and self._flyweights:\n"
+        "            return next(iter(self._flyweights.values()))\n"
+        "        flyweight = self._flyweights.get(shared_state)\n"
+        "        if flyweight is None:\n"
+        "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
+        "        return flyweight\n\n"
+        "    def count(self):\n"
+        "        return len(self._flyweights)\n")},
+        {"test_FlyweightFactory_memory": "while its memory was measured"}),
+    # chapter 6: interns the first 1,000 strings; every later one becomes the first string (one object, so the 100
+    # distinct objects of a big input are still there)
+    "intern-all-first-value-past-1000": ("06-sharing", {"intern_all": (
+        "import itertools\n\n"
+        "def intern_all(strings):\n"
+        "    strings = iter(strings)\n"
+        "    head = [sys.intern(s) for s in itertools.islice(strings, 1_000)]\n"
+        "    rest = sum(1 for _ in strings)\n"
+        "    return head + [head[0]] * rest if rest else head\n")},
+        {"test_intern_all_memory": "while its memory was measured"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
