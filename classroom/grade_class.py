@@ -38,7 +38,7 @@ from pathlib import Path
 from autograder import reference_cache
 from autograder.grader import SEED_ENV, new_seed
 
-from . import class_state, grading_task
+from . import class_state, dask_config, grading_task
 from .class_state import ClassState
 from .nbgrader_course import open_course, quiet_warnings
 
@@ -242,6 +242,7 @@ class ClassGrading:
         """A Dask client: on ``--scheduler``, else on a LocalCluster of this machine's cores (one thread each)."""
         from distributed import Client, LocalCluster
 
+        dask_config.apply()
         if self.scheduler:
             try:
                 client = Client(self.scheduler, timeout=SCHEDULER_TIMEOUT)

@@ -237,6 +237,27 @@ def test_the_gradebook_revision_read_in_process_is_the_one_alembic_heads_prints(
     assert re.fullmatch(r"[0-9a-f]{12}", alembic_head())
 
 
+def test_grading_workers_run_without_dasks_dashboard_bookkeeping(tmp_path):
+    import dask
+    from distributed import Client
+
+    from classroom import dask_config
+
+    def settings():
+        return {key: dask.config.get(key) for key in dask_config.SETTINGS}
+
+    client, cluster = grade_class_module.ClassGrading(tmp_path, [AID], workers=1).client()
+    try:
+        assert list(client.run(settings).values()) == [dask_config.SETTINGS]
+    finally:
+        client.close()
+        cluster.close()
+    # workers started elsewhere get them from the environment, as tools/dask_loopback.py starts them
+    with dask_loopback.cluster(tmp_path, workers=1) as address, Client(address, timeout="30s") as external:
+        external.wait_for_workers(1)
+        assert list(external.run(settings).values()) == [dask_config.SETTINGS]
+
+
 def test_task_archives_carry_regular_files_only(tmp_path):
     src = tmp_path / "src"
     (src / "data").mkdir(parents=True)

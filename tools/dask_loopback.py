@@ -4,6 +4,7 @@ would start them (one thread per worker), stopped when done."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -15,11 +16,15 @@ START_TIMEOUT = 60  # seconds for the scheduler to write its address
 
 @contextmanager
 def cluster(folder: Path, workers: int = 1):
-    """Start a scheduler and ``workers`` single-threaded workers; yield the scheduler's address."""
+    """Start a scheduler and ``workers`` single-threaded workers, with the class command's Dask settings; yield the
+    scheduler's address."""
+    from classroom import dask_config
+
     bin_dir = Path(sys.executable).parent
+    env = {**os.environ, **dask_config.environment()}
     info = folder / "scheduler.json"
     procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(info)],
+                               "--no-dashboard", "--scheduler-file", str(info)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -30,7 +35,7 @@ def cluster(folder: Path, workers: int = 1):
         address = json.loads(info.read_text())["address"]
         procs.append(subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--nworkers",
                                        str(workers), "--no-dashboard", "--local-directory", str(folder)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         yield address
     finally:
         for proc in reversed(procs):
