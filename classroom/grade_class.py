@@ -210,26 +210,22 @@ class ClassGrading:
         self.outcome.unchanged = self.outcome.found - len(jobs)
         return jobs
 
-    def templates(self, assignments: list[str]) -> dict[str, bytes]:
-        """assignment -> the scratch course its tasks start from: the config, source/<assignment> and a gradebook
-        holding it. One scratch course serves them all: a new gradebook costs nbgrader an `alembic` process."""
-        with tempfile.TemporaryDirectory(prefix="python-memory-template-") as tmp:
-            scratch = Path(tmp)
-            (scratch / "nbgrader_config.py").write_bytes((self.course / "nbgrader_config.py").read_bytes())
-            for assignment in assignments:
-                grading_task.unpack(grading_task.pack(self.course / "source" / assignment),
-                                    scratch / "source" / assignment)
-            api = open_course(scratch, {"CourseDirectory": {"db_url": f"sqlite:///{scratch / 'gradebook.db'}"}})
-            for assignment in assignments:
-                outcome = api.generate_assignment(assignment, force=True, create=True)
-                if not outcome["success"]:
-                    reason = grading_task.failure_reason(outcome.get("log", ""), outcome.get("error", ""))
-                    raise CannotStart(f"nbgrader generate_assignment {assignment} failed on a copy of the course: "
-                                      f"{reason}")
-            return {aid: grading_task.pack(scratch, only=["nbgrader_config.py", f"source/{aid}", "gradebook.db"])
-                    for aid in assignments}
-
     # -- grading --------------------------------------------------------------------------------------------
+    def templates(self, client, sources: dict[str, bytes]) -> dict:
+        """assignment -> the Dask future of the scratch course its tasks start from (config, source/<assignment>,
+        a gradebook holding it: :func:`grading_task.make_template`), made on the workers side by side."""
+        futures = {aid: client.submit(grading_task.make_template, files, aid, pure=False,
+                                      key=f"template-{aid}-{time.time_ns()}")
+                   for aid, files in sources.items()}
+        for aid, future in futures.items():
+            try:
+                future.result()
+            except Exception as exc:
+                reason = str(exc) if isinstance(exc, grading_task.TemplateFailed) else f"{type(exc).__name__}: {exc}"
+                raise CannotStart(f"nbgrader generate_assignment {aid} failed on a copy of the course: "
+                                  f"{_first_line(reason)}") from None
+        return futures
+
     def _start_workers(self):
         """The Dask client and cluster, and the workers' warm-up tasks (held until the end: a future let go of is
         cancelled)."""
@@ -314,21 +310,13 @@ class ClassGrading:
         from distributed import as_completed
         from tqdm import tqdm
 
-        # The cluster starts, and its workers load nbgrader, while this process makes the templates
+        # The cluster starts while this process packs what the templates are made from
         starting = _Background(self._start_workers)
-        try:
-            templates = self.templates(sorted({job.assignment for job in jobs}))
-        except BaseException:
-            try:
-                client, cluster, _ = starting.result()
-            except BaseException:  # no cluster to stop; the templates' error is the one to report
-                pass
-            else:
-                self._closing = _Background(_stop_workers, client, cluster)
-            raise
+        sources = {aid: grading_task.course_files(self.course, aid) for aid in sorted({j.assignment for j in jobs})}
         client, cluster, warming = starting.result()
         references = tempfile.TemporaryDirectory(prefix="python-memory-references-")
         try:
+            shared = self.templates(client, sources)
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                          for aid, state in self.states.items()}
             env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
@@ -343,7 +331,6 @@ class ClassGrading:
                          if self.outcome.unchanged else "")
             self.say(f"{', '.join(self.assignments)}: grading {len(jobs)} of {self.outcome.found} submissions on "
                      f"{self.workers} {where}{unchanged}")
-            shared = {aid: client.scatter(data, broadcast=True) for aid, data in templates.items()}
             futures = {}
             for job in jobs:
                 files = grading_task.pack(job.folder)

@@ -142,6 +142,30 @@ def warm_up() -> None:
     import autograder.nbgrader_hooks  # noqa: F401
 
 
+class TemplateFailed(Exception):
+    """nbgrader's generate_assignment failed on the scratch course: one line saying why."""
+
+
+def course_files(course: Path, assignment: str) -> bytes:
+    """What :func:`make_template` needs of the course: its ``nbgrader_config.py`` and ``source/<assignment>``."""
+    return pack(course, only=["nbgrader_config.py", f"source/{assignment}"])
+
+
+def make_template(files: bytes, assignment: str) -> bytes:
+    """The scratch course the assignment's tasks start from: :func:`course_files` and a gradebook holding the
+    assignment, made by nbgrader's generate_assignment. A Dask task too, so that the workers make an assignment
+    each side by side while the command is starting."""
+    with _ONE_AT_A_TIME, quiet_warnings(), tempfile.TemporaryDirectory(prefix="python-memory-template-") as tmp, \
+            _working_directory(tmp):
+        scratch = Path(tmp) / "course"
+        unpack(files, scratch)
+        api = open_course(scratch, {"CourseDirectory": {"db_url": f"sqlite:///{scratch / 'gradebook.db'}"}})
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        if not outcome["success"]:
+            raise TemplateFailed(failure_reason(outcome.get("log", ""), outcome.get("error", "")))
+        return pack(scratch, only=["nbgrader_config.py", f"source/{assignment}", "gradebook.db"])
+
+
 def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
     """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
     started = time.monotonic()

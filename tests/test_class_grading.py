@@ -316,6 +316,16 @@ def test_the_class_command_refuses_to_start_with_one_line(tmp_path, capsys, monk
     assert args.run(args) == grade_class_module.EXIT_CANNOT_START
     assert capsys.readouterr().err.startswith("grade-class: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
 
+    # a source notebook nbgrader cannot read: the workers' templates fail, with nbgrader's reason
+    source = next((root / "source" / AID).glob("*.ipynb"))
+    source.write_text("{ oops")
+    args = grade_class_module_parser().parse_args(["grade-class", AID, "--course", str(root), "--no-progress",
+                                                   "--workers", "1"])
+    assert args.run(args) == grade_class_module.EXIT_CANNOT_START
+    err = capsys.readouterr().err
+    assert err.startswith(f"grade-class: nbgrader generate_assignment {AID} failed on a copy of the course: ")
+    assert "JSON" in err and len(err.strip().splitlines()) == 1, err
+
     state = class_state.ClassState(root, AID)
     with state.lock(), pytest.raises(class_state.Busy, match="another grade-class run"):
         with class_state.ClassState(root, AID).lock():
