@@ -211,21 +211,6 @@ class ClassGrading:
         return jobs
 
     # -- grading --------------------------------------------------------------------------------------------
-    def templates(self, client, sources: dict[str, bytes]) -> dict:
-        """assignment -> the Dask future of the scratch course its tasks start from (config, source/<assignment>,
-        a gradebook holding it: :func:`grading_task.make_template`), made on the workers side by side."""
-        futures = {aid: client.submit(grading_task.make_template, files, aid, pure=False,
-                                      key=f"template-{aid}-{time.time_ns()}")
-                   for aid, files in sources.items()}
-        for aid, future in futures.items():
-            try:
-                future.result()
-            except Exception as exc:
-                reason = str(exc) if isinstance(exc, grading_task.TemplateFailed) else f"{type(exc).__name__}: {exc}"
-                raise CannotStart(f"nbgrader generate_assignment {aid} failed on a copy of the course: "
-                                  f"{_first_line(reason)}") from None
-        return futures
-
     def _start_workers(self):
         """The Dask client and cluster, and the workers' warm-up tasks (held until the end: a future let go of is
         cancelled)."""
@@ -310,13 +295,12 @@ class ClassGrading:
         from distributed import as_completed
         from tqdm import tqdm
 
-        # The cluster starts while this process packs what the templates are made from
+        # The cluster starts while this process packs what the scratch courses are made from
         starting = _Background(self._start_workers)
         sources = {aid: grading_task.course_files(self.course, aid) for aid in sorted({j.assignment for j in jobs})}
         client, cluster, warming = starting.result()
         references = tempfile.TemporaryDirectory(prefix="python-memory-references-")
         try:
-            shared = self.templates(client, sources)
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
                          for aid, state in self.states.items()}
             env = {k: v for k, v in os.environ.items() if k.startswith(grading_task.FORWARDED_PREFIX)}
@@ -331,15 +315,23 @@ class ClassGrading:
                          if self.outcome.unchanged else "")
             self.say(f"{', '.join(self.assignments)}: grading {len(jobs)} of {self.outcome.found} submissions on "
                      f"{self.workers} {where}{unchanged}")
+            # Each assignment's scratch course (grading_task.make_template) is a task too, submitted just before
+            # the assignment's first submission: the workers make them side by side and start grading an
+            # assignment as soon as its own is ready.
+            templates: dict = {}
             futures = {}
             for job in jobs:
+                if job.assignment not in templates:
+                    templates[job.assignment] = client.submit(
+                        grading_task.make_template, sources[job.assignment], job.assignment, pure=False,
+                        key=f"template-{job.assignment}-{time.time_ns()}")
                 files = grading_task.pack(job.folder)
                 if len(files) > MAX_SUBMISSION_BYTES:
                     self.fail(job, f"the submission is {len(files) / 2**20:.0f} MiB compressed, over the "
                                    f"{MAX_SUBMISSION_BYTES // 2**20} MiB a task ships: grade it with "
                                    f"`nbgrader autograde {job.assignment} --student {job.student}`")
                     continue
-                future = client.submit(grading_task.grade_submission, shared[job.assignment], job.assignment,
+                future = client.submit(grading_task.grade_submission, templates[job.assignment], job.assignment,
                                        job.student, files, env, pure=False, retries=TASK_RETRIES,
                                        key=f"grade-{job.assignment}-{job.student}-{time.time_ns()}")
                 futures[future] = job
@@ -349,6 +341,9 @@ class ClassGrading:
                     job = futures[future]
                     try:
                         result = future.result()
+                    except grading_task.TemplateFailed as exc:
+                        self.fail(job, f"nbgrader generate_assignment {job.assignment} failed on a copy of the "
+                                       f"course: {_first_line(str(exc))}")
                     except Exception as exc:  # the worker died twice, or the task itself crashed
                         self.fail(job, f"the Dask task failed: {type(exc).__name__}: {_first_line(str(exc))}")
                     else:
