@@ -269,7 +269,6 @@ def test_task_archives_carry_regular_files_only(tmp_path):
     grading_task.unpack(grading_task.pack(src), dest)
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == ["data/rows.csv", "nb.ipynb"]
 
-    import io
     import tarfile
     evil = io.BytesIO()
     with tarfile.open(fileobj=evil, mode="w:gz") as tar:
