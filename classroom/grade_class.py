@@ -38,7 +38,7 @@ from pathlib import Path
 from autograder import reference_cache
 from autograder.grader import SEED_ENV, new_seed
 
-from . import class_state, dask_config, grading_task
+from . import class_state, dask_config, grading_task, job_order
 from .class_state import ClassState
 from .nbgrader_course import open_course, quiet_warnings
 
@@ -190,9 +190,8 @@ class ClassGrading:
     def plan(self) -> list[Job]:
         """Every submission this run must grade: new, changed, never recorded, or all with ``force``.
 
-        Taken in turn from each assignment (one of each, then the next of each, ...), so the first submission of
-        an assignment is graded, and its reference measurements kept, before the workers reach the next ones,
-        and the costly assignments spread over the run instead of closing it."""
+        Taken in turn from each assignment (one of each, then the next of each, ...); :mod:`classroom.job_order`
+        hands them to Dask in this order at first, then the longest first."""
         per_assignment = []
         for aid in self.assignments:
             jobs = []
@@ -319,8 +318,8 @@ class ClassGrading:
             # the assignment's first submission: the workers make them side by side and start grading an
             # assignment as soon as its own is ready.
             templates: dict = {}
-            futures = {}
-            for job in jobs:
+
+            def submit(job: Job):
                 if job.assignment not in templates:
                     templates[job.assignment] = client.submit(
                         grading_task.make_template, sources[job.assignment], job.assignment, pure=False,
@@ -330,15 +329,30 @@ class ClassGrading:
                     self.fail(job, f"the submission is {len(files) / 2**20:.0f} MiB compressed, over the "
                                    f"{MAX_SUBMISSION_BYTES // 2**20} MiB a task ships: grade it with "
                                    f"`nbgrader autograde {job.assignment} --student {job.student}`")
-                    continue
-                future = client.submit(grading_task.grade_submission, templates[job.assignment], job.assignment,
-                                       job.student, files, env, pure=False, retries=TASK_RETRIES,
-                                       key=f"grade-{job.assignment}-{job.student}-{time.time_ns()}")
-                futures[future] = job
-            with tqdm(total=len(futures), unit="submission", disable=self._no_bar(), file=sys.stderr,
+                    return None
+                return client.submit(grading_task.grade_submission, templates[job.assignment], job.assignment,
+                                     job.student, files, env, pure=False, retries=TASK_RETRIES,
+                                     key=f"grade-{job.assignment}-{job.student}-{time.time_ns()}")
+
+            order = job_order.JobOrder(jobs)
+            running: dict = {}
+            arriving = as_completed()
+            with tqdm(total=len(jobs), unit="submission", disable=self._no_bar(), file=sys.stderr,
                       smoothing=0.1) as bar:
-                for future in as_completed(futures):
-                    job = futures[future]
+
+                def top_up():
+                    while order and len(running) < self.workers * (1 + job_order.QUEUED_PER_WORKER):
+                        job = order.next()
+                        future = submit(job)
+                        if future is None:
+                            bar.update()
+                        else:
+                            running[future] = job
+                            arriving.add(future)
+
+                top_up()
+                for future in arriving:
+                    job = running.pop(future)
                     try:
                         result = future.result()
                     except grading_task.TemplateFailed as exc:
@@ -347,11 +361,14 @@ class ClassGrading:
                     except Exception as exc:  # the worker died twice, or the task itself crashed
                         self.fail(job, f"the Dask task failed: {type(exc).__name__}: {_first_line(str(exc))}")
                     else:
+                        order.done(job, result.get("seconds", 0.0))
+                        top_up()  # before recording, so that no worker waits for this process
                         if "error" in result:
                             log = self.states[job.assignment].write_log(job.student, result.get("log", ""), "worker")
                             self.fail(job, f"{result['error']} (log: {log})")
                         else:
                             self.record(recorders[job.assignment], job, result)
+                    top_up()
                     bar.update()
                     if self.outcome.errors:
                         bar.set_postfix(errors=len(self.outcome.errors))
