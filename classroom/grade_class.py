@@ -294,10 +294,8 @@ class ClassGrading:
         from distributed import as_completed
         from tqdm import tqdm
 
-        # The cluster starts while this process packs what the scratch courses are made from
-        starting = _Background(self._start_workers)
         sources = {aid: grading_task.course_files(self.course, aid) for aid in sorted({j.assignment for j in jobs})}
-        client, cluster, warming = starting.result()
+        client, cluster, warming = self._start_workers()
         references = tempfile.TemporaryDirectory(prefix="python-memory-references-")
         try:
             recorders = {aid: open_course(self.course, {"GradeInSandbox": {"graded_outputs": str(state.outputs)}})
