@@ -1076,6 +1076,71 @@ CHEATS = {
         "        while len(self._order) > self._maxsize:\n"
         "            self._values.pop(self._order.popitem(last=False)[0], None)\n")},
         {"test_WeakCache_memory": "WeakCache: retained"}),
+    # chapter 7: the solution without its lock: a look at the idle list, then pop() from it, and a len() check before
+    # append(), each of which another thread can slip between
+    "pool-without-a-lock": ("07-pools-and-caches", {"ObjectPool": (
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset, self._max_size = create, reset, max_size\n"
+        "        self._idle = []\n\n"
+        "    def acquire(self):\n"
+        "        if self._idle:\n"
+        "            return self._idle.pop()\n"
+        "        return self._create()\n\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n"
+        "            self._reset(obj)\n"
+        "        if len(self._idle) < self._max_size:\n"
+        "            self._idle.append(obj)\n\n"
+        "    def __len__(self):\n"
+        "        return len(self._idle)\n")},
+        {"test_ObjectPool_threads": "a thread raised IndexError"}),
+    # chapter 7: check-then-act in acquire(): "is anything idle?" is asked before the lock is taken, so the list can be
+    # empty by the time pop() runs
+    "pool-checks-idle-outside-the-lock": ("07-pools-and-caches", {"ObjectPool": (
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset, self._max_size = create, reset, max_size\n"
+        "        self._idle = []\n"
+        "        self._lock = threading.Lock()\n\n"
+        "    def acquire(self):\n"
+        "        if self._idle:                         # a quick look first: no lock when there is nothing to take\n"
+        "            with self._lock:\n"
+        "                return self._idle.pop()\n"
+        "        return self._create()\n\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n"
+        "            self._reset(obj)\n"
+        "        with self._lock:\n"
+        "            if len(self._idle) < self._max_size:\n"
+        "                self._idle.append(obj)\n\n"
+        "    def __len__(self):\n"
+        "        with self._lock:\n"
+        "            return len(self._idle)\n")},
+        {"test_ObjectPool_threads": "a thread raised IndexError"}),
+    # chapter 7: check-then-act in release(): the size is checked before the lock is taken, so several threads can
+    # each see room for one more and the pool ends up holding more than max_size
+    "pool-checks-size-outside-the-lock": ("07-pools-and-caches", {"ObjectPool": (
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset, self._max_size = create, reset, max_size\n"
+        "        self._idle = []\n"
+        "        self._lock = threading.Lock()\n\n"
+        "    def acquire(self):\n"
+        "        with self._lock:\n"
+        "            if self._idle:\n"
+        "                return self._idle.pop()\n"
+        "        return self._create()\n\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n"
+        "            self._reset(obj)\n"
+        "        if len(self) < self._max_size:            # room? then take the lock to add it\n"
+        "            with self._lock:\n"
+        "                self._idle.append(obj)\n\n"
+        "    def __len__(self):\n"
+        "        with self._lock:\n"
+        "            return len(self._idle)\n")},
+        {"test_ObjectPool_threads": "more than max_size"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
