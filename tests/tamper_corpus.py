@@ -575,6 +575,20 @@ HONEST_VARIANTS = {
         "            oldest = next(iter(self._keys))\n"
         "            del self._keys[oldest]\n"
         "            self._values.pop(oldest, None)\n")}),
+    # chapter 1: a copy of the input (exactly as long as it, no spare room) whose items are then replaced in place
+    "share-equal-copy-then-replace-in-place": ("01-memory-model", {"share_equal": (
+        "def share_equal(values):\n"
+        "    shared = list(values)\n"
+        "    first = {}\n"
+        "    for i, value in enumerate(shared):\n"
+        "        shared[i] = first.setdefault(value, value)\n"
+        "    return shared\n")}),
+    # chapter 1: map() over a dict's bound setdefault, each item its own default (list() of a map cannot know the
+    # length: the list grows as it fills, as a comprehension's does)
+    "share-equal-map-of-setdefault": ("01-memory-model", {"share_equal": (
+        "def share_equal(values):\n"
+        "    seen = {}\n"
+        "    return list(map(seen.setdefault, values, iter(values)))\n")}),
     # imports of modules nothing had loaded before, at the top of the cell and inside the measured function
     "imports-modules-not-loaded-before": ("04-lazy-evaluation", {"sum_of_squares": (
         "import secrets  # left over from exploring\n\n"
@@ -855,6 +869,21 @@ CHEATS = {
         "    canonical = {}\n"
         "    return [canonical.setdefault(value, value) for value in values]\n")},
         {"test_share_equal_memory": "while its memory was measured"}),
+    # chapter 1: right, but keeps the last 15,000 duplicates it replaced "for a report of what sharing saved": about
+    # 940 KiB of strings, under the 1 MiB default allowance, far over the statement's + 16 KiB
+    "share-equal-keeps-the-last-15000-duplicates": ("01-memory-model", {"share_equal": (
+        "from collections import deque\n\n"
+        "_replaced = deque(maxlen=15_000)           # the last duplicates dropped, for a savings report\n\n"
+        "def share_equal(values):\n"
+        "    canonical = {}\n"
+        "    out = []\n"
+        "    for value in values:\n"
+        "        first = canonical.setdefault(value, value)\n"
+        "        if first is not value:\n"
+        "            _replaced.append(value)\n"
+        "        out.append(first)\n"
+        "    return out\n")},
+        {"test_share_equal_memory": "share_equal: retained"}),
     # chapter 4: right where correctness is checked (n up to 50,000), a cheap wrong answer above: the hidden memory
     # checks compare the sums with the reference's
     "wrong-answer-for-large-n": ("04-lazy-evaluation", {"sum_of_squares": (
