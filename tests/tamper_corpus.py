@@ -326,6 +326,21 @@ def _handler(state="", on_request="", profile="_cached_profile(user)", context_i
 
 
 # Honest but unusual solutions, across chapters: each must keep every point (tests/test_attacks.py).
+# The release() and __len__() of the chapter-7 honest pools that keep their idle objects in self._idle under
+# self._lock
+_LOCKED_RELEASE_AND_LEN = (
+    "    def release(self, obj):\n"
+    "        if self._reset is not None:\n"
+    "            self._reset(obj)\n"
+    "        with self._lock:\n"
+    "            if len(self._idle) < self._max_size:\n"
+    "                self._idle.append(obj)\n"
+    "\n"
+    "    def __len__(self):\n"
+    "        with self._lock:\n"
+    "            return len(self._idle)\n"
+)
+
 HONEST_VARIANTS = {
     "star-imports-and-everyday-names": ("04-lazy-evaluation", {"sum_of_squares": (
         "from itertools import *\nfrom os.path import *\nimport random, time\n"
@@ -476,16 +491,7 @@ HONEST_VARIANTS = {
         "                return self._idle.pop()\n"
         "        return self._create()\n"
         "\n"
-        "    def release(self, obj):\n"
-        "        if self._reset is not None:\n"
-        "            self._reset(obj)\n"
-        "        with self._lock:\n"
-        "            if len(self._idle) < self._max_size:\n"
-        "                self._idle.append(obj)\n"
-        "\n"
-        "    def __len__(self):\n"
-        "        with self._lock:\n"
-        "            return len(self._idle)\n")}),
+        + _LOCKED_RELEASE_AND_LEN)}),
     # chapter 7: a deque with a reentrant lock, handing out the oldest idle object (FIFO)
     "locked-deque-fifo-pool": ("07-pools-and-caches", {"ObjectPool": (
         "class ObjectPool:\n"
@@ -500,16 +506,7 @@ HONEST_VARIANTS = {
         "                return self._idle.popleft()        # the oldest idle object\n"
         "        return self._create()\n"
         "\n"
-        "    def release(self, obj):\n"
-        "        if self._reset is not None:\n"
-        "            self._reset(obj)\n"
-        "        with self._lock:\n"
-        "            if len(self._idle) < self._max_size:\n"
-        "                self._idle.append(obj)\n"
-        "\n"
-        "    def __len__(self):\n"
-        "        with self._lock:\n"
-        "            return len(self._idle)\n")}),
+        + _LOCKED_RELEASE_AND_LEN)}),
     # chapter 7: a plain dict of weakref.ref whose callbacks drop the key when its value dies; dict order is the order of use
     "dict-of-weakrefs-with-callbacks-cache": ("07-pools-and-caches", {"WeakCache": (
         "class WeakCache:\n"
