@@ -683,7 +683,8 @@ HONEST_VARIANTS = {
 
 # Cheats and realistic bugs across chapters, graded through real nbgrader in a batch per chapter with the honest
 # variants above (tests/test_attacks.py): each loses exactly the cells named, with a phrase from the first line
-# of each failure, and keeps every other point. Each: (assignment, solution cells, {test cell: phrase}).
+# of each failure, and keeps every other point. Each: (assignment, solution cells, {test cell: phrase}); a tuple of
+# phrases where the bug can show up in more than one way (the first line must name one of them).
 _ADOPTED = "_adopted = []                             # every child ever added, 'for statistics'\n\n"
 _ADOPTING_LINKS = _NODE_LINKS + "        _adopted.append(child)\n"
 
@@ -1103,7 +1104,7 @@ CHEATS = {
         "            self._values.pop(self._order.popitem(last=False)[0], None)\n")},
         {"test_WeakCache_memory": "WeakCache: retained"}),
     # chapter 7: the solution without its lock: a look at the idle list, then pop() from it, and a len() check before
-    # append(), each of which another thread can slip between
+    # append(), each of which another thread can slip between; whichever race the threads hit first is reported
     "pool-without-a-lock": ("07-pools-and-caches", {"ObjectPool": (
         "class ObjectPool:\n"
         "    def __init__(self, create, reset=None, max_size=10):\n"
@@ -1120,7 +1121,7 @@ CHEATS = {
         "            self._idle.append(obj)\n\n"
         "    def __len__(self):\n"
         "        return len(self._idle)\n")},
-        {"test_ObjectPool_threads": "a thread raised IndexError"}),
+        {"test_ObjectPool_threads": ("a thread raised IndexError", "more than max_size")}),
     # chapter 7: check-then-act in acquire(): "is anything idle?" is asked before the lock is taken, so the list can be
     # empty by the time pop() runs
     "pool-checks-idle-outside-the-lock": ("07-pools-and-caches", {"ObjectPool": (

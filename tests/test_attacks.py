@@ -123,6 +123,11 @@ def test_attacks_change_nothing_but_their_own_grade(tmp_path):
     assert not problems, "\n".join(problems)
 
 
+def phrases(expected):
+    """The phrases a cheat's failure may name: one, or a tuple of the ways its bug can show up."""
+    return (expected,) if isinstance(expected, str) else expected
+
+
 def hidden_lines(root, aid):
     lines = set()
     for src in (root / "source" / aid).glob("*.ipynb"):
@@ -166,7 +171,7 @@ def test_honest_variants_keep_every_point_and_cheats_lose_their_cells(aid, tmp_p
                     problems.append(f"{student}: loses {gid} ({score}/{max_score}): {first_lines}")
             elif score != 0:
                 problems.append(f"{student}: keeps {score} of {gid}")
-            elif not any(lost[gid] in line for line in first_lines):
+            elif not any(phrase in line for phrase in phrases(lost[gid]) for line in first_lines):
                 problems.append(f"{student}: {gid} fails without naming {lost[gid]!r} in its first line: {first_lines}")
         missing = set(lost) - set(scores(root, aid, student))
         if missing:
