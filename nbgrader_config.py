@@ -35,6 +35,15 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # cells in a bubblewrap sandbox, the test cells where the learner's code cannot reach them
 # (autograder/grader.py; AUTOGRADER_SANDBOX=off grades unsandboxed on purpose). A test cell that
 # calls the autograder's checks must show their records, checked in nbgrader's own process.
+# A learner who copies an answer or test cell in JupyterLab copies its nbgrader metadata too: the last copy is
+# graded and the others run as the learner's own cells (nbgrader's DeduplicateIds fails the whole submission).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "autograder.nbgrader_hooks.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_hooks.GradeInSandbox",
     "nbgrader.preprocessors.IgnorePattern",

@@ -10,6 +10,8 @@
   silence. Every real check publishes a record (see :mod:`autograder.report`);
   this fails any test cell that calls checks but shows fewer records than it has
   check calls, and stamps each record with the student, assignment and notebook.
+* :class:`DeduplicateIds` (autograde): a learner who copies an answer or test cell
+  (JupyterLab copies its nbgrader metadata too) is graded, not failed.
 * :class:`RedactFeedback` (generate_feedback): feedback pages keep the verdicts,
   figures and charts but never the hidden tests' code (reference and naive
   solutions, oracles, answers), not even inside a traceback.
@@ -21,6 +23,7 @@ import os
 
 import nbformat
 from nbformat.v4 import new_output
+from nbgrader.preprocessors import DeduplicateIds as NbgraderDeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
@@ -44,6 +47,29 @@ def _is_test(cell) -> bool:
     """An autograded test cell: graded, not the learner's answer."""
     meta = _grade_meta(cell)
     return bool(meta.get("grade")) and not meta.get("solution")
+
+
+class DeduplicateIds(NbgraderDeduplicateIds):
+    """autograde: of cells that share a grade_id, the last keeps it; the others become the learner's own cells.
+
+    nbgrader's DeduplicateIds means to do this, but it leaves an empty ``nbgrader`` entry on the copies, which its
+    CheckCellMetadata then rejects as "an old version of the nbgrader metadata format": the whole submission fails
+    (nbgrader issue #1083). The copies run like any cell the learner added.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = _grade_meta(cell)
+        if not (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+            return cell, resources
+        if meta.get("grade_id") in self.grade_ids:
+            self.log.warning("Cell with id '%s' exists more than once: graded the last one, ran the others as the "
+                             "learner's own cells", meta.get("grade_id"))
+            del cell.metadata["nbgrader"]
+            cell.metadata.pop("deletable", None)
+            cell.metadata.pop("editable", None)
+        else:
+            self.grade_ids.add(meta.get("grade_id"))
+        return cell, resources
 
 
 class StampLessons(NbGraderPreprocessor):

@@ -34,6 +34,8 @@ from .nbgrader_course import open_course, quiet_warnings
 FORWARDED_PREFIX = "AUTOGRADER_"
 # The exception line of a traceback nbgrader logged: "module.SomeError: message"
 EXCEPTION_LINE = re.compile(r"^\s*(?:[\w]+\.)*(\w*(?:Error|Exception|Exit|Timeout\w*)): (.+)$")
+# How nbgrader's closing NbGraderException points back at the exception that says why
+SEE_ABOVE = "above traceback"
 # A worker grades one submission at a time: nbgrader's apps and the environment are per process.
 _ONE_AT_A_TIME = threading.Lock()
 _references: str | None = None  # this worker's folder of reference measurements
@@ -127,12 +129,26 @@ def feedback_basis(api, assignment: str, student: str) -> dict:
 
 def failure_reason(log: str, error: str) -> str:
     """The one line that says why nbgrader failed: the last exception it logged, not its closing "see above"."""
-    found = [m for m in map(EXCEPTION_LINE.match, (log + "\n" + error).splitlines())
-             if m and m.group(1) != "NbGraderException"]
-    if found:
-        return f"{found[-1].group(1)}: {found[-1].group(2).strip()}"
+    found = [m for m in map(EXCEPTION_LINE.match, (log + "\n" + error).splitlines()) if m]
+    theirs = [m for m in found if m.group(1) != "NbGraderException"]
+    nbgraders = [m for m in found if m.group(1) == "NbGraderException" and SEE_ABOVE not in m.group(2)]
+    for matches in (theirs, nbgraders):
+        if matches:
+            return f"{matches[-1].group(1)}: {matches[-1].group(2).strip()}"
     lines = [line.strip() for line in (error or log).splitlines() if line.strip()]
     return lines[-1] if lines else "nbgrader's autograde failed without a message"
+
+
+def missing_notebooks(course: Path, assignment: str, student: str) -> str:
+    """One line when the submission holds none of the assignment's notebooks (nbgrader's own message then blames
+    generate_assignment), naming what it holds instead: a renamed copy, say; "" otherwise."""
+    expected = sorted(p.name for p in (course / "source" / assignment).glob("*.ipynb"))
+    found = sorted(p.name for p in (course / "submitted" / student / assignment).glob("*.ipynb"))
+    if not expected or set(expected) & set(found):
+        return ""
+    if found:
+        return f"the submission has no {' or '.join(expected)} (it holds {', '.join(found)}): rename it, or ask for it"
+    return f"the submission has no {' or '.join(expected)} (it holds no notebook): ask for it"
 
 
 def warm_up() -> None:
@@ -176,6 +192,10 @@ def grade_submission(template: bytes, assignment: str, student: str, files: byte
         course = Path(tmp) / "course"
         unpack(template, course)
         unpack(files, course / "submitted" / student / assignment)
+        missing = missing_notebooks(course, assignment, student)
+        if missing:
+            return {"student": student, "log": missing + "\n", "error": missing,
+                    "worker": f"{socket.gethostname()}:{os.getpid()}", "seconds": time.monotonic() - started}
         saved = Path(tmp) / "outputs"
         api = open_course(course, {"CourseDirectory": {"db_url": f"sqlite:///{course / 'gradebook.db'}"},
                                    "GradeInSandbox": {"save_outputs": str(saved)}})

@@ -177,3 +177,31 @@ def test_honest_variants_keep_every_point_and_cheats_lose_their_cells(aid, tmp_p
         if missing:
             problems.append(f"{student}: no such test cells {sorted(missing)}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_learner_who_copies_answer_and_test_cells_is_graded_not_failed(tmp_path):
+    """JupyterLab copies a cell's nbgrader metadata with it; nbgrader alone then fails the whole submission with
+    "an old version of the nbgrader metadata format" (its issue #1083). The last copy is graded, the others run."""
+    aid = "01-memory-model"
+    root = make_course(tmp_path, aid)
+    submit(root, aid, "copies", {})
+    path = next((root / "submitted" / "copies" / aid).glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    answer = next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("solution"))
+    right = nb.cells[answer].source
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[answer])))
+    copy["id"] = "copied-answer"
+    nb.cells[answer].source = right.replace(" = ", " = 'a first try' or ", 1)  # the first copy: overwritten below
+    nb.cells.insert(answer + 1, copy)
+    test = next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[test])))
+    copy["id"] = "copied-test"
+    nb.cells.insert(test, copy)
+    nbformat.write(nb, path)
+
+    autograde(root, aid, "copies")
+    got = scores(root, aid, "copies")
+    assert got and all(score == max_score for score, max_score in got.values()), got
+    graded = [nbgrader_meta(c)["grade_id"] for c in nbformat.read(root / "autograded" / "copies" / aid / path.name,
+                                                                    as_version=4).cells if nbgrader_meta(c)]
+    assert len(graded) == len(set(graded)), "each grade_id is graded once"

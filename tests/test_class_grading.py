@@ -223,6 +223,22 @@ def test_failure_reason_is_the_exception_nbgrader_logged_not_its_see_above():
     error = "nbgrader.converters.base.NbGraderException: Please see the the above traceback for details"
     assert grading_task.failure_reason(log, error) == "NotJSONError: Notebook does not appear to be JSON: '{ oops'"
     assert grading_task.failure_reason("", "just a line") == "just a line"
+    said = "    nbgrader.converters.base.NbGraderException: No notebooks were matched by 'x'\n"
+    assert grading_task.failure_reason(said, error) == "NbGraderException: No notebooks were matched by 'x'"
+
+
+def test_a_submission_without_the_assignments_notebook_says_what_it_holds(tmp_path):
+    (tmp_path / "source" / AID).mkdir(parents=True)
+    (tmp_path / "source" / AID / "lazy-evaluation.ipynb").write_text("{}")
+    folder = tmp_path / "submitted" / "s" / AID
+    folder.mkdir(parents=True)
+    assert grading_task.missing_notebooks(tmp_path, AID, "s") == (
+        "the submission has no lazy-evaluation.ipynb (it holds no notebook): ask for it")
+    (folder / "lazy-evaluation (1).ipynb").write_text("{}")
+    assert grading_task.missing_notebooks(tmp_path, AID, "s") == (
+        "the submission has no lazy-evaluation.ipynb (it holds lazy-evaluation (1).ipynb): rename it, or ask for it")
+    (folder / "lazy-evaluation.ipynb").write_text("{}")
+    assert grading_task.missing_notebooks(tmp_path, AID, "s") == ""
 
 
 def test_the_gradebook_revision_read_in_process_is_the_one_alembic_heads_prints():
