@@ -8,6 +8,7 @@ IPython's traceback. Nothing here decides a grade.
 
 from __future__ import annotations
 
+import io
 import sys
 
 from IPython.core.displayhook import DisplayHook
@@ -17,6 +18,12 @@ from IPython.utils.capture import capture_output
 from . import learner_thread
 
 STREAM_LIMIT = 100_000  # characters of printed output kept per stream
+
+# What the learner's cells print goes to one pair of streams for the whole process, emptied before each cell and
+# left in place between cells, as a kernel's sys.stdout and sys.stderr are: a logging handler made in one cell
+# (logging.basicConfig) writes to the same stream later, and a measured child empties them before it reads memory
+# (autograder.child.inherit_output; a stream the learner closed stays closed, as in a kernel).
+STREAMS = {"stdout": io.StringIO(), "stderr": io.StringIO()}
 
 
 class _ResultHook(DisplayHook):
@@ -59,10 +66,16 @@ def make_shell() -> GradingShell:
 def run(shell: GradingShell, source: str) -> list:
     """The outputs of running ``source`` in ``shell``, as a list of nbformat output dicts."""
     shell._cell_result = shell._cell_error = None
-    with capture_output(display=True) as captured:
+    for stream in STREAMS.values():
+        if not stream.closed:
+            stream.seek(0)
+            stream.truncate(0)
+    sys.stdout, sys.stderr = STREAMS["stdout"], STREAMS["stderr"]  # left in place after the cell, as a kernel's
+    with capture_output(stdout=False, stderr=False, display=True) as captured:
         result = shell.run_cell(source, store_history=False)
     outputs = []
-    for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
+    for name, stream in STREAMS.items():
+        text = "" if stream.closed else stream.getvalue()
         if text:
             outputs.append({"output_type": "stream", "name": name, "text": _plain_text(text)[:STREAM_LIMIT]})
     for output in captured.outputs:

@@ -95,6 +95,7 @@ EXIT_GRACE = 2.0  # s the parent waits for a child that sent its report to exit 
 THREAD_GRACE = 0.5  # s for the learner's thread to finish tearing down after its call returned
 WATCH_INTERVAL = 0.002  # s between two looks at the traced peak while a traced call runs
 MAX_REPORT = 256 * MiB  # a report bigger than this is an attack on the parent, not a result
+OUTPUT_KEPT = 4000  # characters: the end of what the learner's code printed, kept for its report
 KEY_SIZE = 32
 MAC_SIZE = 32
 _LENGTH = 8  # bytes of the big-endian length that starts a frame
@@ -111,6 +112,16 @@ TAMPERED = "tampered"
 _MARK, _REPORT = "mark", "report"
 _START = "start"
 _ACK = b"g"
+
+
+# The learner's process's own sys.stdout and sys.stderr (autograder.cells), registered when it starts: what holds
+# them (a logging handler made in a cell) still writes to them in a child, which empties them with its own output.
+_parent_output: list = []
+
+
+def inherit_output(streams) -> None:
+    """Register the parent's in-memory output streams (the harness's, made before any learner code ran)."""
+    _parent_output.extend(s for s in streams if type(s) is _StringIO)
 
 
 # --------------------------------------------------------------------------- options
@@ -326,6 +337,23 @@ class Session:
         self._write_fd, self._ack_fd, self._key = write_fd, ack_fd, key
         self.options = options
         self.started = _perf_counter()
+        self.output = _StringIO()  # the child's sys.stdout and sys.stderr
+
+    def output_tail(self) -> str:
+        """The last OUTPUT_KEPT characters the learner's code printed ("" if it closed the output)."""
+        return "" if self.output.closed else self.output.getvalue()[-OUTPUT_KEPT:]
+
+    def trim_output(self) -> None:
+        """Drop all but the tail of what was printed, before a leak program reads memory: printed text is not
+        memory the learner's code keeps (a handler that logs every request does not leak), and the buffer kept
+        is the harness's own."""
+        tail = self.output_tail()
+        for stream in (self.output, *_parent_output):
+            if not stream.closed:
+                stream.seek(0)
+                stream.truncate(0)
+        if not self.output.closed:
+            self.output.write(tail)
 
     def send(self, kind: str, body) -> None:
         data = _dumps((kind, body), protocol=HIGHEST_PROTOCOL)
@@ -416,8 +444,7 @@ def _child_main(write_fd: int, ack_fd: int, key: bytes, make_call, options: Opti
     try:
         _detach(write_fd, ack_fd)
         session = Session(write_fd, ack_fd, key, options)
-        captured = _StringIO()
-        _sys.stdout = _sys.stderr = captured
+        _sys.stdout = _sys.stderr = session.output
         _cap_address_space(options.memory_cap)
         try:
             func, args, kwargs = make_call()
@@ -426,7 +453,7 @@ def _child_main(write_fd: int, ack_fd: int, key: bytes, make_call, options: Opti
         else:
             session.started = _perf_counter()
             report = _PROGRAMS[options.program](session, func, args, kwargs)
-        report["output"] = captured.getvalue()[-4000:]
+        report["output"] = session.output_tail()
         _finish_result(report, options.result)
     except BaseException as exc:  # the harness itself failed: report, never hang
         report = _failure(CRASH, f"the measurement itself failed: {_one_line(exc)}", 0.0)

@@ -12,6 +12,9 @@
   growth per allocation site, gives free malloc pages back and lets the parent read
   the anonymous resident memory (which sees SQLite and C allocations tracemalloc cannot).
 
+Both trim what the learner's code printed to its last lines before every reading:
+the child keeps its output in memory, but printed text is not memory the code keeps.
+
 Everything here runs on the main thread, which never runs the learner's code
 except its finalizers when a dropped structure dies; it uses only functions bound
 when the module is loaded (in the grading sandbox it is loaded privately).
@@ -207,6 +210,7 @@ def _one_round(session, build, args, kwargs, before: dict, existing: set):
     outcome = session.learner(build, args, kwargs)
     if outcome[0] != "ok":
         return outcome
+    session.trim_output()
     built, _ = _growth(before, _by_site())
     made = {_identity(obj) for obj in _get_objects()}
     made.difference_update(existing)
@@ -220,6 +224,7 @@ def _one_round(session, build, args, kwargs, before: dict, existing: set):
     for _, name in recorded.values():
         built_counts[name] = built_counts.get(name, 0) + 1
     recorded = None
+    session.trim_output()
     left, grown = _growth(before, _by_site())
     return {"built": built, "left": left, "survivors": survivors, "built_counts": built_counts,
             "sites": _sites(grown)}
@@ -284,6 +289,7 @@ def no_growth(session, operation, args, kwargs) -> dict:
     if outcome[0] != "ok":
         return session.failure(outcome[0], outcome[1])
     _collect()
+    session.trim_output()
     _give_back()
     session.mark("window 0")
     readings = [(_by_site(), _type_counts())]
@@ -292,6 +298,7 @@ def no_growth(session, operation, args, kwargs) -> dict:
         if outcome[0] != "ok":
             return session.failure(outcome[0], outcome[1])
         _collect()
+        session.trim_output()
         readings.append((_by_site(), _type_counts() if k == len(windows) else None))
         _give_back()
         session.mark(f"window {k}")

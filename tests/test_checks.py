@@ -198,6 +198,42 @@ def test_check_no_growth_finds_the_leaking_line():
     assert _log == []  # the leak happened in the child only
 
 
+def test_check_no_growth_does_not_count_what_is_printed():
+    import io
+    import sys
+
+    def chatty(i):  # a handler that prints and logs to stderr on every call: its output is not kept memory
+        print(f"request {i}: " + "x" * 100)
+        sys.stderr.write(f"request {i} done\n")
+        return i
+
+    check_no_growth(chatty, exercise="handler", calls=1000, warmup=100)
+
+    own = io.StringIO()  # but a log the code keeps in a stream of its own is
+
+    def logging_to_its_own_stream(i):
+        own.write(f"request {i}: " + "x" * 100)
+        return i
+
+    with pytest.raises(CheckFailed, match="per call\\): a leak"):
+        check_no_growth(logging_to_its_own_stream, exercise="handler", calls=1000, warmup=100)
+
+
+class _ChattyNode:
+    def __init__(self, data):
+        self.data, self.children = data, []
+        print(f"made node {data} " + "x" * 50)  # before the output was trimmed: 255 KiB 'left' per structure
+
+
+def test_check_freed_does_not_count_what_is_printed():
+    def build():
+        root = _ChattyNode(0)
+        root.children.extend(_ChattyNode(i) for i in range(2000))
+        return root
+
+    check_freed(build, exercise="Node")
+
+
 def test_memory_hidden_from_tracemalloc_fails_the_memory_check():
     import mmap
 
