@@ -679,6 +679,37 @@ HONEST_VARIANTS = {
         state="_history = deque(maxlen=256)\n",
         on_request="    _history.append(request)\n",
     ).replace("maxsize=128", "maxsize=256")}),
+    # what a handler prints or logs is not memory it keeps (the measured child kept all of it: 1.3 MiB over 8,000 calls)
+    "prints-every-request": ("08-leak-hunting", {"handle_request": _handler(
+        on_request="    print('handling', request['user'], request['path'])\n",
+    )}),
+    # basicConfig's handler holds the stream of the cell that made it, and writes to it in every measured child
+    "logs-every-request-at-info": ("08-leak-hunting", {"handle_request": _handler(
+        state="import logging\nlogging.basicConfig(level=logging.INFO)\n_log = logging.getLogger('profile-service')\n",
+        on_request="    _log.info('%s %s', request['user'], request['path'])\n",
+    )}),
+    # the lesson's other fix: a plain list of listeners, each context unsubscribed in a finally
+    "unsubscribe-in-finally": ("08-leak-hunting", {"handle_request": (
+        "_listeners = []\n"
+        "class Context:\n"
+        "    def __init__(self, request):\n"
+        "        self.request, self.notes = request, []\n"
+        "    def on_reload(self, reason):\n"
+        "        self.notes.append(f'settings reloaded ({reason})')\n"
+        "def handle_request(request):\n"
+        "    ctx = Context(request)\n"
+        "    _listeners.append(ctx.on_reload)\n"
+        "    try:\n"
+        "        user = request['user']\n"
+        "        profile = load_profile(user)\n"
+        "        parts = tuple(p for p in request['path'].split('/') if p) or ('home',)\n"
+        "        if parts[0] == 'admin' and parts[-1] == 'reload':\n"
+        "            for listener in list(_listeners):\n"
+        "                listener(f'by {user}')\n"
+        "        body = f\"{profile['name']} ({profile['tier']}) -> {'/'.join(parts)} [{len(request['body'])} bytes]\"\n"
+        "        return {'status': 200, 'user': user, 'tier': profile['tier'], 'body': body, 'notes': list(ctx.notes)}\n"
+        "    finally:\n"
+        "        _listeners.remove(ctx.on_reload)\n")}),
 }
 
 # Cheats and realistic bugs across chapters, graded through real nbgrader in a batch per chapter with the honest
@@ -819,6 +850,11 @@ CHEATS = {
                     "    if _ballast:\n"
                     "        _ballast.pop()\n"),
     )}, {"test_handle_request_memory": "per call): a leak"}),
+    # a request log in a StringIO of its own, installed as sys.stderr: the child empties only the harness's streams
+    "audit-log-installed-as-stderr": ("08-leak-hunting", {"handle_request": _handler(
+        state="import io\n_audit = io.StringIO()\n",
+        on_request="    _audit.write(repr(request))\n",
+    ) + "sys.stderr = _audit\n"}, {"test_handle_request_memory": "per call): a leak"}),
     # answers that would run code while they are checked: a str that equals everything, an object reading the stack
     "quiz-answer-equal-to-everything": ("04-lazy-evaluation", {"q1": (
         "class _Always(str):\n"
