@@ -392,6 +392,35 @@ HONEST_VARIANTS = {
         "            low = v if low is None or v < low else low\n"
         "            high = v if high is None or v > high else high\n"
         "    return {'count': count, 'total': total, 'mean': total / count if count else None, 'min': low, 'max': high}\n")}),
+    # the statement's "+ 1 MiB (room for a fixed-size read buffer)" taken at its word: peak 1,091,701 B of 1,142,728 B
+    "one-MiB-read-buffer": ("09-capstone-pipeline", {"summarize_csv": (
+        "import io\n"
+        "BUFFER = 1 << 20   # read in 1 MiB blocks\n"
+        "def summarize_csv(path):\n"
+        "    count = total = 0\n    low = high = None\n"
+        "    with open(path, 'rb', buffering=BUFFER) as raw, io.TextIOWrapper(raw, encoding='utf-8', newline='') as f:\n"
+        "        reader = csv.reader(f)\n"
+        "        if next(reader, None) is None:\n"
+        "            return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "        for _, _, value in reader:\n"
+        "            v = int(value)\n"
+        "            count += 1\n            total += v\n"
+        "            low = v if low is None or v < low else low\n"
+        "            high = v if high is None or v > high else high\n"
+        "    return {'count': count, 'total': total, 'mean': total / count if count else None, 'min': low, 'max': high}\n")}),
+    # pandas in chunks of 20,000 rows of one column, numpy scalars turned into int: peak 646,004 B of 1,142,728 B
+    "pandas-read-csv-in-chunks": ("09-capstone-pipeline", {"summarize_csv": (
+        "def summarize_csv(path):\n"
+        "    count = total = 0\n    low = high = None\n"
+        "    if os.path.getsize(path) == 0:\n"
+        "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
+        "    for chunk in pd.read_csv(path, usecols=['value'], chunksize=20_000):\n"
+        "        col = chunk['value']\n"
+        "        if len(col) == 0:\n            continue\n"
+        "        count += len(col)\n        total += int(col.sum())\n"
+        "        lo, hi = int(col.min()), int(col.max())\n"
+        "        low = lo if low is None else min(low, lo)\n        high = hi if high is None else max(high, hi)\n"
+        "    return {'count': count, 'total': total, 'mean': total / count if count else None, 'min': low, 'max': high}\n")}),
     "lifoqueue-pool": ("07-pools-and-caches", {"ObjectPool": (
         "import queue\n\nclass ObjectPool:\n"
         "    def __init__(self, create, reset=None, max_size=10):\n"
@@ -895,6 +924,20 @@ CHEATS = {
         "        return {'count': 0, 'total': 0, 'mean': None, 'min': None, 'max': None}\n"
         + _WHOLE_CSV_SUMMARY)},
         {"test_summarize_csv_memory": "while its memory was measured"}),
+    # chapter 9: the right shrunk frame, but every frame it is given is kept "for an undo": 15.6 MB retained of 6.1 MB
+    "shrink-frame-keeps-its-input": ("09-capstone-pipeline", {"shrink_frame": (
+        "_originals = []                 # every frame given, for an undo\n"
+        "def shrink_frame(df):\n"
+        "    _originals.append(df)\n"
+        "    columns = {}\n"
+        "    for name, column in df.items():\n"
+        "        if column.dtype == object:\n"
+        "            column = column.astype('category')\n"
+        "        elif column.dtype.kind == 'i':\n"
+        "            column = pd.to_numeric(column, downcast='integer')\n"
+        "        columns[name] = column\n"
+        "    return pd.DataFrame(columns, index=df.index)\n")},
+        {"test_shrink_frame_memory": "shrink_frame: retained"}),
     # chapter 1: right on the correctness checks' short lists, a list of None as long as a big one (one object)
     "nones-for-big-lists": ("01-memory-model", {"share_equal": (
         "def share_equal(values):\n"
