@@ -6,13 +6,15 @@ patch, so the learner process loads a second, private copy of the measuring
 modules: their source is executed into fresh module objects that are never
 registered in ``sys.modules``. Those modules bind every function they use when
 they load (``from os import write as _write``), so patching ``os.write`` or
-``autograder.child`` later changes nothing they do. The code objects of the
+``autograder.child`` later changes nothing they do; their builtins (``id``, ``len``, ``isinstance``) are a
+copy taken then, so rebinding ``builtins.id`` changes nothing either. The code objects of the
 private copy are returned too: the audit hook (:mod:`autograder.audit`) knows
 frames running them, and refuses the learner's code a view of those frames.
 """
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 from types import CodeType, ModuleType
@@ -33,6 +35,7 @@ def load(names: tuple[str, ...]) -> tuple[dict[str, ModuleType], frozenset]:
     saved_attributes = {n: package.__dict__.get(n) for n in names}
     sealed: dict[str, ModuleType] = {}
     codes: list[CodeType] = []
+    private_builtins = dict(builtins.__dict__)  # the learner's code has not run yet
     try:
         for name in names:
             path = os.path.join(HERE, name + ".py")
@@ -41,6 +44,7 @@ def load(names: tuple[str, ...]) -> tuple[dict[str, ModuleType], frozenset]:
             module = ModuleType(f"{PACKAGE}.{name}")
             module.__file__ = path
             module.__package__ = PACKAGE
+            module.__builtins__ = private_builtins
             sys.modules[module.__name__] = module
             setattr(package, name, module)
             exec(code, module.__dict__)

@@ -35,7 +35,11 @@ from collections import namedtuple as _namedtuple
 from . import transfer
 
 _MODULES = __import__("sys").modules  # the interpreter's own dict, bound once
-_BUILTINS = _builtins.__dict__
+# A copy of the builtins taken when this module loads: in the learner's process that is the private copy
+# (autograder.seal), before the learner's first cell, so a probe's id(), len() or sum() stay the real ones
+# whatever the learner rebinds in the builtins module (a probe that counts flyweights with id() once counted
+# what a learner's `builtins.id = ...` chose)
+_BUILTINS = dict(_builtins.__dict__)
 _object_new = object.__new__
 _object_dict = object.__getattribute__
 _list_extend = list.extend

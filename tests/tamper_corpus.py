@@ -1050,6 +1050,42 @@ CHEATS = {
         "    rest = sum(1 for _ in strings)\n"
         "    return head + [head[0]] * rest if rest else head\n")},
         {"test_intern_all_memory": "while its memory was measured"}),
+    # chapter 6: one new flyweight per request after the first 1,000 (about 4.6 MiB, under the target), with
+    # builtins.id rebound so that the grader's count of distinct flyweights, run in the learner's process, sees 50
+    "flyweight-per-request-behind-a-rebound-id": ("06-sharing", {"FlyweightFactory": (
+        "import builtins\n\n"
+        "class Flyweight:\n"
+        "    __slots__ = ('shared_state',)\n\n"
+        "    def __init__(self, shared_state):\n"
+        "        self.shared_state = shared_state\n\n"
+        "    def operation(self, unique_state):\n"
+        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "_real_id = builtins.id\n"
+        "builtins.id = lambda o: hash(o.shared_state) if type(o) is Flyweight else _real_id(o)\n\n"
+        "class FlyweightFactory:\n"
+        "    def __init__(self):\n"
+        "        self._flyweights = {}\n"
+        "        self._requests = 0\n\n"
+        "    def get_flyweight(self, shared_state):\n"
+        "        self._requests += 1\n"
+        "        flyweight = self._flyweights.get(shared_state)\n"
+        "        if flyweight is None:\n"
+        "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
+        "        if self._requests > 1_000:\n"
+        "            return Flyweight(flyweight.shared_state)\n"
+        "        return flyweight\n\n"
+        "    def count(self):\n"
+        "        return len(self._flyweights)\n")},
+        {"test_FlyweightFactory_memory": "distinct Flyweight objects"}),
+    # chapter 6: no interning at all, with builtins.id rebound to hash for strings so that the identity checks, run in
+    # the learner's process, see equal strings as one object
+    "intern-all-copies-behind-a-rebound-id": ("06-sharing", {"intern_all": (
+        "import builtins\n\n"
+        "_real_id = builtins.id\n"
+        "builtins.id = lambda o: hash(o) if type(o) is str else _real_id(o)\n\n"
+        "def intern_all(strings):\n"
+        "    return list(strings)\n")},
+        {"test_intern_all_correct": "identity pattern", "test_intern_all_memory": "100,000 distinct objects"}),
     # chapter 7: once it has made 1,000 objects, release() keeps nothing but len() still counts what it would hold
     "pool-drops-releases-after-1000-objects": ("07-pools-and-caches", {"ObjectPool": (
         "class ObjectPool:\n"
