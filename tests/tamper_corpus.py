@@ -473,6 +473,27 @@ HONEST_VARIANTS = {
         "    get_flyweight = dict.__getitem__\n\n"
         "    def count(self):\n"
         "        return len(self)\n")}),
+    # the course text's factory, which prints a line on every request (operation() is quiet, as the statement asks):
+    # nothing printed outside operation() is graded, and 100,000 printed lines cost the measured call no memory
+    "factory-prints-every-request": ("06-sharing", {"FlyweightFactory": (
+        "class Flyweight:\n"
+        "    def __init__(self, shared_state):\n"
+        "        self.shared_state = shared_state\n\n"
+        "    def operation(self, unique_state):\n"
+        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "class FlyweightFactory:\n"
+        "    def __init__(self):\n"
+        "        self._flyweights = {}\n\n"
+        "    def get_flyweight(self, shared_state):\n"
+        "        key = str(shared_state)[:40]\n"
+        "        if shared_state in self._flyweights:\n"
+        "            print(f'FlyweightFactory: reusing the flyweight for {key!r}')\n"
+        "        else:\n"
+        "            print(f'FlyweightFactory: no flyweight for {key!r} yet, creating one')\n"
+        "            self._flyweights[shared_state] = Flyweight(shared_state)\n"
+        "        return self._flyweights[shared_state]\n\n"
+        "    def count(self):\n"
+        "        return len(self._flyweights)\n")}),
     # chapter 7: a deque with maxlen, no lock (append and pop are atomic); when full, the oldest idle object goes
     "lock-free-deque-maxlen-pool": ("07-pools-and-caches", {"ObjectPool": (
         "class ObjectPool:\n"
