@@ -642,6 +642,23 @@ HONEST_VARIANTS = {
         "def sum_of_squares(n):\n"
         "    from colorsys import rgb_to_hsv  # noqa: F401\n"
         "    return sum(x * x for x in range(n))\n")}),
+    # chapter 4: the closed form, with type hints under `from __future__ import annotations` (the cell's first line)
+    "closed-form-future-annotations": ("04-lazy-evaluation", {"sum_of_squares": (
+        "from __future__ import annotations\n\n"
+        "def sum_of_squares(n: int) -> int:\n"
+        "    \"\"\"(n - 1) n (2n - 1) / 6, the sum of x * x for x in range(n).\"\"\"\n"
+        "    return (n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0\n")}),
+    # a sequence sliced one chunk at a time (no copy of the whole), an iterator streamed with islice
+    "chunked-slices-sequences": ("04-lazy-evaluation", {"chunked": (
+        "from collections.abc import Sequence\n\n"
+        "def chunked(iterable, size):\n"
+        "    if isinstance(iterable, Sequence):\n"
+        "        for start in range(0, len(iterable), size):\n"
+        "            yield list(iterable[start:start + size])\n"
+        "        return\n"
+        "    iterator = iter(iterable)\n"
+        "    while chunk := list(itertools.islice(iterator, size)):\n"
+        "        yield chunk\n")}),
     # chapter 2: a tree freed by reference counting, kept track of in ways that hold nothing alive
     "dataclass-slots-weakref-slot-node": ("02-references-and-gc", {"Node": (
         "from dataclasses import dataclass, field\n\n"
@@ -1320,4 +1337,16 @@ CHEATS = {
         "def sum_of_squares(n):\n"
         "    return eval(_be._compile_bytecode(_fake, bytecode_path=_pyc))(n)\n")},
         {"test_sum_of_squares_correct": "making code objects", "test_sum_of_squares_memory": "making code objects"}),
+    # chapter 4: streams iterators (it must, for an endless one) but copies a list, tuple, range or str it is given
+    # before slicing it: memory that grows with the input, which only a list argument shows
+    "chunked-copies-sequences": ("04-lazy-evaluation", {"chunked": (
+        "def chunked(iterable, size):\n"
+        "    if isinstance(iterable, (list, tuple, range, str)):   # a sequence: copy it once, then slice\n"
+        "        items = list(iterable)\n"
+        "        for start in range(0, len(items), size):\n"
+        "            yield items[start:start + size]\n"
+        "        return\n"
+        "    iterator = iter(iterable)\n"
+        "    while chunk := list(itertools.islice(iterator, size)):\n"
+        "        yield chunk\n")}, {"test_chunked_memory": "chunked: peak"}),
 }
