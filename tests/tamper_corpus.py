@@ -449,6 +449,26 @@ HONEST_VARIANTS = {
         "    for value in values:\n"
         "        buffer += _INT32.pack(value)        # struct.error outside the 32-bit range\n"
         "    return memoryview(buffer).cast('i')\n")}),
+    # chapter 5: an attrs class (slotted by default, with a __weakref__ slot: 8 B more per record than the reference)
+    "attrs-define-record": ("05-compact-data", {"Record": (
+        "import attrs\n\n"
+        "@attrs.define\n"
+        "class Record:\n"
+        "    a: object\n    b: object\n    c: object\n    d: object\n    e: object\n")}),
+    # numpy int32 storage (np.fromiter raises OverflowError outside the range) behind a class that hands out ints
+    "numpy-int32-behind-int-accessors": ("05-compact-data", {"pack_ints": (
+        "import numpy as np\n\n"
+        "class _Int32s:\n"
+        "    def __init__(self, a):\n"
+        "        self._a = a\n"
+        "    def __len__(self):\n"
+        "        return len(self._a)\n"
+        "    def __getitem__(self, i):\n"
+        "        return int(self._a[i])\n"
+        "    def __iter__(self):\n"
+        "        return iter(self._a.tolist())\n\n"
+        "def pack_ints(values):\n"
+        "    return _Int32s(np.fromiter(values, dtype=np.int32))\n")}),
     # chapter 6: one dict per call whose __missing__ makes a string its own canonical copy
     "dict-missing-intern-all": ("06-sharing", {"intern_all": (
         "class _Canonical(dict):\n"
