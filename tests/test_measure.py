@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from autograder import MiB, measure
+from autograder import KiB, MiB, measure
 from autograder.measurement import CRASH, EXCEPTION, MEMORY, TAMPERED, TIMEOUT, UNPICKLABLE
 
 
@@ -186,6 +186,36 @@ def test_output_is_captured_and_nothing_reaches_parent_fds(capfd):
     assert (out, err) == ("", "")
     assert m.result == 7
     assert "to stdout" in m.output and "to stderr" in m.output
+
+
+def test_printing_costs_the_measured_call_no_memory():
+    """What the call prints goes to a file, not to a StringIO in the measured process: 20,000 progress lines
+    (about 640 KB of text) cost the call nothing (a StringIO charged all of it to peak and retained)."""
+    def quiet(n):
+        return n
+
+    def progress(n):
+        for i in range(n):
+            print(f"line {i} of the progress report")
+        return n
+
+    q, m = measure(quiet, 20_000), measure(progress, 20_000)
+    assert m.result == 20_000 and m.output.endswith("line 19999 of the progress report\n")
+    assert m.peak < 16 * KiB and m.retained - q.retained < 1 * KiB
+
+
+def test_code_that_closes_or_detaches_its_stdout_is_still_measured():
+    def closes():
+        print("before")
+        sys.stdout.close()
+        return 1
+
+    def detaches():
+        print("before")
+        sys.stdout.detach()
+        return 2
+
+    assert measure(closes).result == 1 and measure(detaches).result == 2
 
 
 def test_forking_with_threads_raises_no_warning():
