@@ -102,6 +102,16 @@ TRICKS = {
                             "    if chunk:\n        yield chunk\n"},
         caught="anonymous mmap is not allowed in graded code",
     ),
+    "storage-allocated-before-the-call": dict(
+        # every square kept, as the wasteful list does, in an array the solution cell made before any measurement
+        answers={"sum_of_squares": "from array import array\n"
+                                   "_SQUARES = array('q', [0]) * 4_000_000   # room for every square, made once\n"
+                                   "def sum_of_squares(n):\n    for i in range(n):\n        _SQUARES[i] = i * i\n"
+                                   "    return sum(_SQUARES[i] for i in range(n))\n"},
+        limit="memory allocated when the solution cell runs and written during the call is not the call's: "
+              "tracemalloc traced nothing new, and writing pages the child shares with the process it was forked "
+              "from copies them without growing its resident memory",
+    ),
     "efficient-only-on-the-graders-thread": dict(
         answers={"sum_of_squares": "import threading\ndef sum_of_squares(n):\n"
                                    "    if threading.current_thread() is not threading.main_thread():\n"
