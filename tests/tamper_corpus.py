@@ -772,6 +772,126 @@ HONEST_VARIANTS = {
                 "        if listener is not None:\n"
                 "            listener(reason)\n"),
     )}),
+    # chapter 1: the ids seen kept in a list, not a set: quadratic, 7-9 s on the 10,000-deep structures (60 s limit)
+    "deep-getsizeof-seen-ids-in-a-list": ("01-memory-model", {"deep_getsizeof": (
+        'def deep_getsizeof(obj):\n'
+        '    seen = []\n'
+        '    stack = [obj]\n'
+        '    total = 0\n'
+        '    while stack:\n'
+        '        o = stack.pop()\n'
+        '        if id(o) in seen:\n'
+        '            continue\n'
+        '        seen.append(id(o))\n'
+        '        total += sys.getsizeof(o)\n'
+        '        if isinstance(o, (str, bytes)):\n'
+        '            continue\n'
+        '        if isinstance(o, dict):\n'
+        '            stack += list(o.keys()) + list(o.values())\n'
+        '        elif isinstance(o, (list, tuple, set, frozenset)):\n'
+        '            stack += list(o)\n'
+        '        else:\n'
+        "            if hasattr(o, '__dict__'):\n"
+        '                stack.append(o.__dict__)\n'
+        '            for cls in type(o).__mro__:\n'
+        "                s = cls.__dict__.get('__slots__', ())\n"
+        '                for name in ((s,) if isinstance(s, str) else s):\n'
+        "                    if name in ('__dict__', '__weakref__'):\n"
+        '                        continue\n'
+        '                    try:\n'
+        '                        stack.append(getattr(o, name))\n'
+        '                    except AttributeError:\n'
+        '                        pass\n'
+        '    return total\n')}),
+    # chapter 1: gc.get_referents for the items of plain lists, tuples and sets (the sandbox allows it for those)
+    "deep-getsizeof-gc-get-referents-of-plain-containers": ("01-memory-model", {"deep_getsizeof": (
+        'import gc\n'
+        '\n'
+        'def deep_getsizeof(obj):\n'
+        '    seen, stack, total = set(), [obj], 0\n'
+        '    while stack:\n'
+        '        o = stack.pop()\n'
+        '        if id(o) in seen:\n'
+        '            continue\n'
+        '        seen.add(id(o))\n'
+        '        total += sys.getsizeof(o)\n'
+        '        if isinstance(o, (str, bytes)):\n'
+        '            continue\n'
+        '        if isinstance(o, dict):\n'
+        '            stack.extend(o.keys()); stack.extend(o.values())\n'
+        '        elif isinstance(o, (list, tuple, set, frozenset)):\n'
+        '            stack.extend(gc.get_referents(o) if type(o) in (list, tuple, set, frozenset) else list(o))\n'
+        '        else:\n'
+        "            d = getattr(o, '__dict__', None)\n"
+        '            if isinstance(d, dict):\n'
+        '                stack.append(d)\n'
+        '            for cls in type(o).__mro__:\n'
+        "                slots = cls.__dict__.get('__slots__', ())\n"
+        '                for name in ((slots,) if isinstance(slots, str) else slots):\n'
+        "                    if name not in ('__dict__', '__weakref__') and hasattr(o, name):\n"
+        '                        stack.append(getattr(o, name))\n'
+        '    return total\n')}),
+    # chapter 2: a __del__ that prints, as the chapter shows finalizers: the output is not the learner's memory
+    "node-del-prints-when-freed": ("02-references-and-gc", {"Node": (
+        'class Node:\n'
+        '    def __init__(self, data):\n'
+        '        self.data = data\n'
+        '        self.children = []\n'
+        '        self._parent = None\n'
+        '\n'
+        '    @property\n'
+        '    def parent(self):\n'
+        '        return None if self._parent is None else self._parent()\n'
+        '\n'
+        '    def add_child(self, child):\n'
+        '        self.children.append(child)\n'
+        '        child._parent = weakref.ref(self)\n'
+        '\n'
+        '    def __del__(self):\n'
+        "        print(f'node {self.data} freed')\n")}),
+    # chapter 2: the weak reference's callback, a bound method of the child, clears the link when the parent dies
+    "weakref-callback-clears-the-parent-link": ("02-references-and-gc", {"Node": (
+        'class Node:\n'
+        '    def __init__(self, data):\n'
+        '        self.data = data\n'
+        '        self.children = []\n'
+        '        self._parent = None\n'
+        '\n'
+        '    def _forget_parent(self, _ref):\n'
+        '        self._parent = None\n'
+        '\n'
+        '    @property\n'
+        '    def parent(self):\n'
+        '        return None if self._parent is None else self._parent()\n'
+        '\n'
+        '    def add_child(self, child):\n'
+        '        self.children.append(child)\n'
+        '        child._parent = weakref.ref(self, child._forget_parent)\n')}),
+    # chapter 3: the samples as a generator, the peak by max() with a key (the first of equal peaks)
+    "mprof-peak-generator-and-max": ("03-measuring-memory", {"mprof_peak": (
+        'from itertools import chain\n'
+        'from operator import itemgetter\n'
+        '\n'
+        'def _samples(path):\n'
+        '    with open(path) as f:\n'
+        '        for line in f:\n'
+        "            if line.startswith('MEM '):\n"
+        '                fields = line.split()\n'
+        '                yield float(fields[1]), float(fields[2])\n'
+        '\n'
+        'def mprof_peak(path):\n'
+        '    samples = _samples(path)\n'
+        '    first = next(samples, None)\n'
+        '    if first is None:\n'
+        '        return None\n'
+        '    mib, stamp = max(chain([first], samples), key=itemgetter(0))\n'
+        '    return mib, stamp - first[1]\n')}),
+    # chapter 3: compare_peaks built on Exercise 1's peak_memory, as the statement allows
+    "compare-peaks-calls-peak-memory": ("03-measuring-memory", {"compare_peaks": (
+        'def compare_peaks(naive, optimised, *args, **kwargs):\n'
+        '    _, naive_peak = peak_memory(naive, *args, **kwargs)\n'
+        '    _, optimised_peak = peak_memory(optimised, *args, **kwargs)\n'
+        "    return {'naive': naive_peak, 'optimised': optimised_peak, 'saving': 1 - optimised_peak / naive_peak}\n")}),
     "lru-cache-256-and-deque-256": ("08-leak-hunting", {"handle_request": _handler(
         state="_history = deque(maxlen=256)\n",
         on_request="    _history.append(request)\n",
@@ -1037,6 +1157,64 @@ CHEATS = {
         "        return 0\n"
         f"    return {_WASTE}\n")}, {"test_sum_of_squares_memory": "while its memory was measured"}),
     # chapter 3: the right peak for the short recordings of the correctness checks, none for long ones
+    # chapter 1: keyed by id(), so equal values are never shared: correct, and as big as list(values)
+    "share-equal-by-identity": ("01-memory-model", {"share_equal": (
+        'def share_equal(values):\n'
+        '    first = {}\n'
+        '    return [first.setdefault(id(v), v) for v in values]   # id: one entry per object, not per value\n')},
+        {'test_share_equal_memory': 'share_equal: retained'}),
+    # chapter 1: iterates anything iterable, an endless generator too
+    "deep-getsizeof-iterates-every-iterable": ("01-memory-model", {"deep_getsizeof": (
+        'def deep_getsizeof(obj):\n'
+        '    seen, stack, total = set(), [obj], 0\n'
+        '    while stack:\n'
+        '        o = stack.pop()\n'
+        '        if id(o) in seen:\n'
+        '            continue\n'
+        '        seen.add(id(o))\n'
+        '        total += sys.getsizeof(o)\n'
+        '        if isinstance(o, (str, bytes)):\n'
+        '            continue\n'
+        '        if isinstance(o, dict):\n'
+        '            stack.extend(o.keys()); stack.extend(o.values())\n'
+        "        elif hasattr(o, '__iter__'):\n"
+        '            stack.extend(o)             # lists, tuples, sets... and generators\n'
+        "        d = getattr(o, '__dict__', None)\n"
+        '        if isinstance(d, dict):\n'
+        '            stack.append(d)\n'
+        '        for cls in type(o).__mro__:\n'
+        "            slots = cls.__dict__.get('__slots__', ())\n"
+        '            for name in ((slots,) if isinstance(slots, str) else slots):\n'
+        "                if name not in ('__dict__', '__weakref__') and hasattr(o, name):\n"
+        '                    stack.append(getattr(o, name))\n'
+        '    return total\n')},
+        {'test_deep_getsizeof_correct': 'endless generator'}),
+    # chapter 3: the snapshot taken after func()'s result was dropped: only what survived is found
+    "top-allocations-drops-the-result": ("03-measuring-memory", {"top_allocations": (
+        'def top_allocations(func, limit=3):\n'
+        '    tracemalloc.start()\n'
+        '    func()\n'
+        '    snapshot = tracemalloc.take_snapshot()\n'
+        '    tracemalloc.stop()\n'
+        '    snapshot = snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])\n'
+        "    return [(s.traceback[0].filename, s.traceback[0].lineno, s.size) for s in snapshot.statistics('lineno')[:limit]]\n")},
+        {'test_top_allocations_correct': 'but its objects hold'}),
+    # chapter 3: one window for both calls: the optimised call is charged the naive one's peak
+    "compare-peaks-in-one-window": ("03-measuring-memory", {"compare_peaks": (
+        'def compare_peaks(naive, optimised, *args, **kwargs):\n'
+        '    was = tracemalloc.is_tracing()\n'
+        '    if not was:\n'
+        '        tracemalloc.start()\n'
+        '    start = tracemalloc.get_traced_memory()[0]\n'
+        '    tracemalloc.reset_peak()\n'
+        '    naive(*args, **kwargs)\n'
+        '    naive_peak = tracemalloc.get_traced_memory()[1] - start\n'
+        '    optimised(*args, **kwargs)\n'
+        '    optimised_peak = tracemalloc.get_traced_memory()[1] - start\n'
+        '    if not was:\n'
+        '        tracemalloc.stop()\n'
+        "    return {'naive': naive_peak, 'optimised': optimised_peak, 'saving': 1 - optimised_peak / naive_peak}\n")},
+        {'test_compare_peaks_correct': 'returned ('}),
     "no-peak-for-long-recordings": ("03-measuring-memory", {"mprof_peak": (
         "import os\n"
         "def mprof_peak(path):\n"
