@@ -112,6 +112,15 @@ TRICKS = {
               "tracemalloc traced nothing new, and writing pages the child shares with the process it was forked "
               "from copies them without growing its resident memory",
     ),
+    "answers-precomputed-when-the-cell-runs": dict(
+        # the same family: the work done once, at module level, and the call only looks the answer up
+        answers={"sum_of_squares": "from itertools import accumulate\n"
+                                   "_PREFIX = [0, *accumulate(x * x for x in range(2_000_000))]   # every answer\n"
+                                   "def sum_of_squares(n):\n"
+                                   "    return _PREFIX[n] if n < len(_PREFIX) else sum(x * x for x in range(n))\n"},
+        limit="memory a solution cell keeps at module level is not the call's: only what the call allocates, and "
+              "the resident memory it adds, are measured",
+    ),
     "efficient-only-on-the-graders-thread": dict(
         answers={"sum_of_squares": "import threading\ndef sum_of_squares(n):\n"
                                    "    if threading.current_thread() is not threading.main_thread():\n"
