@@ -352,9 +352,9 @@ class Session:
         return _output_tail(self.output, self._output_fd)
 
     def trim_output(self) -> None:
-        """Drop all but the tail of what was printed, before a leak program reads memory: printed text is not
-        memory the learner's code keeps (a handler that logs every request does not leak), and the buffer kept
-        is the harness's own."""
+        """Before a leak program reads memory, empty what printing keeps in memory: the learner process's streams
+        (a logging handler made in a cell writes to them here) and, where no file could be made, this child's
+        own output but its tail. Printed text is not memory the learner's code keeps."""
         tail = self.output_tail()
         mine = (self.output,) if self._output_fd is None else ()  # a file sink holds no memory
         for stream in (*mine, *_parent_output):

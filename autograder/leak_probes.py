@@ -12,8 +12,9 @@
   growth per allocation site, gives free malloc pages back and lets the parent read
   the anonymous resident memory (which sees SQLite and C allocations tracemalloc cannot).
 
-Both trim what the learner's code printed to its last lines before every reading:
-the child keeps its output in memory, but printed text is not memory the code keeps.
+Both empty, before every reading, what printing keeps in memory (the learner process's
+streams, which a logging handler made in a cell writes to): printed text is not memory the
+code keeps. The child's own output goes to a file.
 
 Everything here runs on the main thread, which never runs the learner's code
 except its finalizers when a dropped structure dies; it uses only functions bound
