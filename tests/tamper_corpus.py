@@ -1605,6 +1605,33 @@ CHEATS = {
         "        with self._lock:\n"
         "            return len(self._idle)\n")},
         {"test_ObjectPool_threads": "more than max_size"}),
+    # chapter 7: calls reset() after putting the object back, outside the lock, so another thread can take it while it
+    # is being reset; kept all 6 points while the threads check passed no reset function
+    "pool-resets-after-putting-back": ("07-pools-and-caches", {"ObjectPool": (
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset, self._max_size = create, reset, max_size\n"
+        "        self._idle = []\n"
+        "        self._lock = threading.Lock()\n"
+        "\n"
+        "    def acquire(self):\n"
+        "        with self._lock:\n"
+        "            if self._idle:\n"
+        "                return self._idle.pop()\n"
+        "        return self._create()\n"
+        "\n"
+        "    def release(self, obj):\n"
+        "        with self._lock:\n"
+        "            kept = len(self._idle) < self._max_size\n"
+        "            if kept:\n"
+        "                self._idle.append(obj)\n"
+        "        if kept and self._reset is not None:\n"
+        "            self._reset(obj)                   # too late: the object is already back in the pool\n"
+        "\n"
+        "    def __len__(self):\n"
+        "        with self._lock:\n"
+        "            return len(self._idle)\n")},
+        {"test_ObjectPool_threads": ("handed out while still in use", "reset() ran on an object in use")}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
