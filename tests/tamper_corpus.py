@@ -1632,6 +1632,31 @@ CHEATS = {
         "        with self._lock:\n"
         "            return len(self._idle)\n")},
         {"test_ObjectPool_threads": ("handed out while still in use", "reset() ran on an object in use")}),
+    # chapter 7: weak when small, but a cache of 50 keys or more also keeps its values strongly: kept all 4 points (the
+    # weakness checks use small caches) until the memory check counted the values still alive once dropped
+    "weakcache-strong-when-large": ("07-pools-and-caches", {"WeakCache": (
+        "class WeakCache:\n"
+        "    def __init__(self, maxsize=128):\n"
+        "        self._values = weakref.WeakValueDictionary()\n"
+        "        self._order = OrderedDict()            # key -> the value itself when the cache is large, else None\n"
+        "        self._maxsize = maxsize\n"
+        "        self._strong = maxsize >= 50\n"
+        "\n"
+        "    def get(self, key, default=None):\n"
+        "        value = self._values.get(key)\n"
+        "        if value is None:\n"
+        "            self._order.pop(key, None)\n"
+        "            return default\n"
+        "        self._order.move_to_end(key)\n"
+        "        return value\n"
+        "\n"
+        "    def put(self, key, value):\n"
+        "        self._values[key] = value\n"
+        "        self._order[key] = value if self._strong else None\n"
+        "        self._order.move_to_end(key)\n"
+        "        while len(self._order) > self._maxsize:\n"
+        "            self._values.pop(self._order.popitem(last=False)[0], None)\n")},
+        {"test_WeakCache_memory": "kept alive"}),
     # exercise code that calls the hidden test's own reference solution when it can find it
     "calls-the-hidden-oracle": ("04-lazy-evaluation", {"sum_of_squares": (
         "def sum_of_squares(n):\n"
