@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
+import tempfile
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.interactiveshell import InteractiveShell
@@ -21,9 +22,40 @@ STREAM_LIMIT = 100_000  # characters of printed output kept per stream
 
 # What the learner's cells print goes to one pair of streams for the whole process, emptied before each cell and
 # left in place between cells, as a kernel's sys.stdout and sys.stderr are: a logging handler made in one cell
-# (logging.basicConfig) writes to the same stream later, and a measured child empties them before it reads memory
-# (autograder.child.inherit_output; a stream the learner closed stays closed, as in a kernel).
-STREAMS = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+# (logging.basicConfig) writes to the same stream later, also in a measured child. They are unnamed files, as a
+# kernel's are pipes, so that what such a handler writes during a measured call is not memory of the call; a
+# StringIO only where no file can be made, which a measured child empties before a leak check reads memory
+# (autograder.child.inherit_output). A stream the learner closed stays closed, as in a kernel.
+STREAMS: dict = {}
+
+
+def streams() -> dict:
+    """The learner's process's sys.stdout and sys.stderr, made on first use (see STREAMS)."""
+    if not STREAMS:
+        for name in ("stdout", "stderr"):
+            try:
+                STREAMS[name] = tempfile.TemporaryFile("w+", encoding="utf-8", errors="backslashreplace")
+            except OSError:
+                STREAMS[name] = io.StringIO()
+    return STREAMS
+
+
+def _empty(stream) -> None:
+    try:
+        stream.seek(0)
+        stream.truncate(0)
+    except (OSError, ValueError):  # closed or detached by the learner's code
+        pass
+
+
+def _printed(stream) -> str:
+    """The first STREAM_LIMIT characters printed to ``stream`` since it was emptied ("" if the learner broke it)."""
+    try:
+        stream.flush()
+        stream.seek(0)
+        return stream.read(STREAM_LIMIT)
+    except (OSError, ValueError):
+        return ""
 
 
 class _ResultHook(DisplayHook):
@@ -66,16 +98,15 @@ def make_shell() -> GradingShell:
 def run(shell: GradingShell, source: str) -> list:
     """The outputs of running ``source`` in ``shell``, as a list of nbformat output dicts."""
     shell._cell_result = shell._cell_error = None
-    for stream in STREAMS.values():
-        if not stream.closed:
-            stream.seek(0)
-            stream.truncate(0)
-    sys.stdout, sys.stderr = STREAMS["stdout"], STREAMS["stderr"]  # left in place after the cell, as a kernel's
+    out = streams()
+    for stream in out.values():
+        _empty(stream)
+    sys.stdout, sys.stderr = out["stdout"], out["stderr"]  # left in place after the cell, as a kernel's
     with capture_output(stdout=False, stderr=False, display=True) as captured:
         result = shell.run_cell(source, store_history=False)
     outputs = []
-    for name, stream in STREAMS.items():
-        text = "" if stream.closed else stream.getvalue()
+    for name, stream in out.items():
+        text = _printed(stream)
         if text:
             outputs.append({"output_type": "stream", "name": name, "text": _plain_text(text)[:STREAM_LIMIT]})
     for output in captured.outputs:

@@ -123,13 +123,23 @@ _ACK = b"g"
 
 
 # The learner's process's own sys.stdout and sys.stderr (autograder.cells), registered when it starts: what holds
-# them (a logging handler made in a cell) still writes to them in a child, which empties them with its own output.
+# them (a logging handler made in a cell) still writes to them in a child. Files there: each child points their
+# descriptors at /dev/null, so what such a handler writes during a measured call costs it nothing; StringIOs where
+# no file could be made: a child empties them before a leak program reads memory.
 _parent_output: list = []
+_parent_fds: list = []
 
 
 def inherit_output(streams) -> None:
-    """Register the parent's in-memory output streams (the harness's, made before any learner code ran)."""
-    _parent_output.extend(s for s in streams if type(s) is _StringIO)
+    """Register the parent's output streams (the harness's, made before any learner code ran)."""
+    for stream in streams:
+        if type(stream) is _StringIO:
+            _parent_output.append(stream)
+            continue
+        try:
+            _parent_fds.append(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
 
 
 # --------------------------------------------------------------------------- options
@@ -528,6 +538,12 @@ def _detach(write_fd: int, ack_fd: int) -> None:
             _closerange(low, fd)
         low = fd + 1
     _closerange(low, 65536)
+    for fd in _parent_fds:  # fd 1 is /dev/null by now
+        if fd not in (write_fd, ack_fd):
+            try:
+                _dup2(1, fd)
+            except OSError:
+                pass
 
 
 def _thread_count() -> int:

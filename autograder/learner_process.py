@@ -127,7 +127,7 @@ def main() -> None:
     from . import seal
 
     sealed, codes = seal.load(SEALED)
-    sealed["child"].inherit_output(cells.STREAMS.values())
+    sealed["child"].inherit_output(cells.streams().values())
     files = [m.__file__ for m in sealed.values()]
     sealed["audit"].install(codes, files)
     sealed["learner_server"].serve(requests, answers, key, shell, shell.user_ns, cells.run)

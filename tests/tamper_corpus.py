@@ -761,6 +761,40 @@ HONEST_VARIANTS = {
         "\n"
         "    def __len__(self) -> int:\n"
         "        return len(self._idle)\n")}),
+    # chapter 7: logging.basicConfig in the solution cell and an INFO line for every object the full pool drops: the
+    # handler holds the learner process's own stderr, which it writes to in the measured child too (482 KiB retained
+    # against a 57 KiB target while that stream was a StringIO)
+    "pool-logs-each-drop-after-basicconfig": ("07-pools-and-caches", {"ObjectPool": (
+        "import logging\n"
+        "\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "_log = logging.getLogger(\"pool\")\n"
+        "\n"
+        "\n"
+        "class ObjectPool:\n"
+        "    def __init__(self, create, reset=None, max_size=10):\n"
+        "        self._create, self._reset, self._max_size = create, reset, max_size\n"
+        "        self._idle = []\n"
+        "        self._lock = threading.Lock()\n"
+        "\n"
+        "    def acquire(self):\n"
+        "        with self._lock:\n"
+        "            if self._idle:\n"
+        "                return self._idle.pop()\n"
+        "        return self._create()\n"
+        "\n"
+        "    def release(self, obj):\n"
+        "        if self._reset is not None:\n"
+        "            self._reset(obj)\n"
+        "        with self._lock:\n"
+        "            if len(self._idle) < self._max_size:\n"
+        "                self._idle.append(obj)\n"
+        "                return\n"
+        "        _log.info(\"pool full (%d idle): dropped a %s\", self._max_size, type(obj).__name__)\n"
+        "\n"
+        "    def __len__(self):\n"
+        "        with self._lock:\n"
+        "            return len(self._idle)\n")}),
     # chapter 7: an OrderedDict of dataclass records (key, weak reference, two float times, a hit count): the heaviest
     # honest bookkeeping tried, 52.2 KiB of the 68.0 KiB target on 3.10 and 42.5 of 56.5 KiB on 3.13
     "weakcache-of-dataclass-records": ("07-pools-and-caches", {"WeakCache": (
