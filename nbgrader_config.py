@@ -31,10 +31,6 @@ c.LateSubmissionPlugin.penalty_method = "none"
 # Course files that are not part of an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
-# Autograding runs each submission through the trusted grader instead of a kernel: the learner's
-# cells in a bubblewrap sandbox, the test cells where the learner's code cannot reach them
-# (autograder/grader.py; AUTOGRADER_SANDBOX=off grades unsandboxed on purpose). A test cell that
-# calls the autograder's checks must show their records, checked in nbgrader's own process.
 # A learner who copies an answer or test cell in JupyterLab copies its nbgrader metadata too: the last copy is
 # graded and the others run as the learner's own cells (nbgrader's DeduplicateIds fails the whole submission).
 c.Autograde.sanitize_preprocessors = [
@@ -44,6 +40,11 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Autograding runs each submission through the trusted grader instead of a kernel: the learner's
+# cells in a bubblewrap sandbox, the test cells where the learner's code cannot reach them
+# (autograder/grader.py; AUTOGRADER_SANDBOX=off grades unsandboxed on purpose). A test cell that
+# calls the autograder's checks must show their records, checked in nbgrader's own process.
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_hooks.GradeInSandbox",
     "nbgrader.preprocessors.IgnorePattern",

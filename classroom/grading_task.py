@@ -182,6 +182,29 @@ def make_template(files: bytes, assignment: str) -> bytes:
         return pack(scratch, only=["nbgrader_config.py", f"source/{assignment}", "gradebook.db"])
 
 
+def _autograde(course: Path, assignment: str, student: str, saved: Path) -> dict:
+    """nbgrader's autograde and feedback of the submission in ``course``: its log, and either its error or its
+    graded outputs, scores and feedback."""
+    api = open_course(course, {"CourseDirectory": {"db_url": f"sqlite:///{course / 'gradebook.db'}"},
+                               "GradeInSandbox": {"save_outputs": str(saved)}})
+    outcome = api.autograde(assignment, student, force=True, create=True)
+    result = {"log": outcome.get("log", "")}
+    if not outcome["success"]:
+        result["error"] = failure_reason(result["log"], outcome.get("error", ""))
+        result["log"] += outcome.get("error", "")
+        return result
+    result["outputs"] = {p.stem: json.loads(p.read_text()) for p in sorted((saved / student).glob("*.json"))}
+    basis = feedback_basis(api, assignment, student)
+    result["scores"] = scores(basis)
+    # Feedback here rather than on the coordinator, which every submission passes through
+    feedback = api.generate_feedback(assignment, student, force=True)
+    folder = Path(api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment))
+    if feedback["success"] and folder.is_dir():
+        result["feedback"] = pack(folder)
+        result["feedback_basis"] = basis
+    return result
+
+
 def grade_submission(template: bytes, assignment: str, student: str, files: bytes, env: dict) -> dict:
     """Grade one submission; see the module's docstring. Never raises for a learner's failures."""
     started = time.monotonic()
@@ -192,27 +215,11 @@ def grade_submission(template: bytes, assignment: str, student: str, files: byte
         course = Path(tmp) / "course"
         unpack(template, course)
         unpack(files, course / "submitted" / student / assignment)
+        result = {"student": student, "worker": f"{socket.gethostname()}:{os.getpid()}"}
         missing = missing_notebooks(course, assignment, student)
         if missing:
-            return {"student": student, "log": missing + "\n", "error": missing,
-                    "worker": f"{socket.gethostname()}:{os.getpid()}", "seconds": time.monotonic() - started}
-        saved = Path(tmp) / "outputs"
-        api = open_course(course, {"CourseDirectory": {"db_url": f"sqlite:///{course / 'gradebook.db'}"},
-                                   "GradeInSandbox": {"save_outputs": str(saved)}})
-        outcome = api.autograde(assignment, student, force=True, create=True)
-        result = {"student": student, "log": outcome.get("log", ""), "worker": f"{socket.gethostname()}:{os.getpid()}"}
-        if not outcome["success"]:
-            result["error"] = failure_reason(result["log"], outcome.get("error", ""))
-            result["log"] += outcome.get("error", "")
+            result.update(log=missing + "\n", error=missing)
         else:
-            result["outputs"] = {p.stem: json.loads(p.read_text()) for p in sorted((saved / student).glob("*.json"))}
-            basis = feedback_basis(api, assignment, student)
-            result["scores"] = scores(basis)
-            # Feedback here rather than on the coordinator, which every submission passes through
-            feedback = api.generate_feedback(assignment, student, force=True)
-            folder = Path(api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment))
-            if feedback["success"] and folder.is_dir():
-                result["feedback"] = pack(folder)
-                result["feedback_basis"] = basis
+            result.update(_autograde(course, assignment, student, Path(tmp) / "outputs"))
         result["seconds"] = time.monotonic() - started
         return result
