@@ -344,6 +344,15 @@ def _handler(state="", on_request="", profile="_cached_profile(user)", context_i
     )
 
 
+# Chapter 6's Flyweight with slots (an honest factory and two cheats below)
+_SLOTTED_FLYWEIGHT = (
+    "class Flyweight:\n"
+    "    __slots__ = ('shared_state',)\n\n"
+    "    def __init__(self, shared_state):\n"
+    "        self.shared_state = shared_state\n\n"
+    "    def operation(self, unique_state):\n"
+    "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+)
 # Honest but unusual solutions, across chapters: each must keep every point (tests/test_attacks.py).
 # The release() and __len__() of the chapter-7 honest pools that keep their idle objects in self._idle under
 # self._lock
@@ -499,12 +508,7 @@ HONEST_VARIANTS = {
         "    return [canonical[s] for s in strings]\n")}),
     # the factory is the dict of its flyweights (__missing__ makes one), and flyweights have slots
     "factory-is-a-dict-slotted-flyweights": ("06-sharing", {"FlyweightFactory": (
-        "class Flyweight:\n"
-        "    __slots__ = ('shared_state',)\n\n"
-        "    def __init__(self, shared_state):\n"
-        "        self.shared_state = shared_state\n\n"
-        "    def operation(self, unique_state):\n"
-        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        _SLOTTED_FLYWEIGHT +
         "class FlyweightFactory(dict):\n"
         "    def __missing__(self, shared_state):\n"
         "        flyweight = self[shared_state] = Flyweight(shared_state)\n"
@@ -1109,6 +1113,25 @@ HONEST_VARIANTS = {
         "        _listeners.remove(ctx.on_reload)\n")}),
 }
 
+# Chapter 6: a factory that shares for the first 1,000 requests, then makes one flyweight per request (two cheats
+# below)
+_FACTORY_SHARING_FIRST_1000 = (
+    "class FlyweightFactory:\n"
+    "    def __init__(self):\n"
+    "        self._flyweights = {}\n"
+    "        self._requests = 0\n\n"
+    "    def get_flyweight(self, shared_state):\n"
+    "        self._requests += 1\n"
+    "        flyweight = self._flyweights.get(shared_state)\n"
+    "        if flyweight is None:\n"
+    "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
+    "        if self._requests > 1_000:\n"
+    "            return Flyweight(flyweight.shared_state)\n"
+    "        return flyweight\n\n"
+    "    def count(self):\n"
+    "        return len(self._flyweights)\n"
+)
+
 # Cheats and realistic bugs across chapters, graded through real nbgrader in a batch per chapter with the honest
 # variants above (tests/test_attacks.py): each loses exactly the cells named, with a phrase from the first line
 # of each failure, and keeps every other point. Each: (assignment, solution cells, {test cell: phrase}); a tuple of
@@ -1191,26 +1214,7 @@ CHEATS = {
         "    return result, peak\n")}, {"test_peak_memory_correct": "earlier traces lost"}),
     # chapter 6: shares for the first 1,000 requests, then one small slotted object per request
     "flyweight-stops-sharing-after-1000-requests": ("06-sharing", {"FlyweightFactory": (
-        "class Flyweight:\n"
-        "    __slots__ = ('shared_state',)\n\n"
-        "    def __init__(self, shared_state):\n"
-        "        self.shared_state = shared_state\n\n"
-        "    def operation(self, unique_state):\n"
-        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
-        "class FlyweightFactory:\n"
-        "    def __init__(self):\n"
-        "        self._flyweights = {}\n"
-        "        self._requests = 0\n\n"
-        "    def get_flyweight(self, shared_state):\n"
-        "        self._requests += 1\n"
-        "        flyweight = self._flyweights.get(shared_state)\n"
-        "        if flyweight is None:\n"
-        "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
-        "        if self._requests > 1_000:\n"
-        "            return Flyweight(flyweight.shared_state)\n"
-        "        return flyweight\n\n"
-        "    def count(self):\n"
-        "        return len(self._flyweights)\n")},
+        _SLOTTED_FLYWEIGHT + _FACTORY_SHARING_FIRST_1000)},
         {"test_FlyweightFactory_memory": "'99,050 distinct Flyweight objects'"}),
     "intern-all-list-on-large-inputs": ("06-sharing", {"intern_all": (
         "def intern_all(strings):\n"
@@ -1479,29 +1483,10 @@ CHEATS = {
     # chapter 6: one new flyweight per request after the first 1,000 (about 4.6 MiB, under the target), with
     # builtins.id rebound so that the grader's count of distinct flyweights, run in the learner's process, sees 50
     "flyweight-per-request-behind-a-rebound-id": ("06-sharing", {"FlyweightFactory": (
-        "import builtins\n\n"
-        "class Flyweight:\n"
-        "    __slots__ = ('shared_state',)\n\n"
-        "    def __init__(self, shared_state):\n"
-        "        self.shared_state = shared_state\n\n"
-        "    def operation(self, unique_state):\n"
-        "        return f'shared ({self.shared_state}) and unique ({unique_state})'\n\n\n"
+        "import builtins\n\n" + _SLOTTED_FLYWEIGHT +
         "_real_id = builtins.id\n"
         "builtins.id = lambda o: hash(o.shared_state) if type(o) is Flyweight else _real_id(o)\n\n"
-        "class FlyweightFactory:\n"
-        "    def __init__(self):\n"
-        "        self._flyweights = {}\n"
-        "        self._requests = 0\n\n"
-        "    def get_flyweight(self, shared_state):\n"
-        "        self._requests += 1\n"
-        "        flyweight = self._flyweights.get(shared_state)\n"
-        "        if flyweight is None:\n"
-        "            flyweight = self._flyweights[shared_state] = Flyweight(shared_state)\n"
-        "        if self._requests > 1_000:\n"
-        "            return Flyweight(flyweight.shared_state)\n"
-        "        return flyweight\n\n"
-        "    def count(self):\n"
-        "        return len(self._flyweights)\n")},
+        + _FACTORY_SHARING_FIRST_1000)},
         {"test_FlyweightFactory_memory": "distinct Flyweight objects"}),
     # chapter 6: no interning at all, with builtins.id rebound to hash for strings so that the identity checks, run in
     # the learner's process, see equal strings as one object
